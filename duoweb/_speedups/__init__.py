@@ -1,0 +1,1 @@
+"""Compiled (Cython) twins of duoweb's hot-path modules; see duoweb._select for the choice."""
