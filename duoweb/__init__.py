@@ -1,0 +1,26 @@
+"""duoweb: a typed JSON API framework; one App served as WSGI and as ASGI."""
+
+from duoweb._select import speedups_enabled, speedups_report
+from duoweb.app import App, RouteInfo
+from duoweb.errors import HTTPError, RequestValidationError, ValidationErrorItem
+from duoweb.requests import Request
+from duoweb.responses import JSONResponse, PlainTextResponse, Response
+from duoweb.routing import RouteDefinitionError
+
+__version__ = "0.1.0"
+
+__all__ = [
+    "App",
+    "HTTPError",
+    "JSONResponse",
+    "PlainTextResponse",
+    "Request",
+    "RequestValidationError",
+    "Response",
+    "RouteDefinitionError",
+    "RouteInfo",
+    "ValidationErrorItem",
+    "__version__",
+    "speedups_enabled",
+    "speedups_report",
+]

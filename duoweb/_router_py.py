@@ -1,0 +1,347 @@
+"""Pure-Python router: method + decoded path -> endpoint and typed params, or 404 / 405.
+
+The typed source of truth for ``duoweb/_speedups/_router.pyx``, which must behave identically.
+Lookup walks a segment trie, so its cost grows with the number of path segments, not routes.
+At each trie node the candidates for a segment are tried in this fixed priority order, with
+backtracking when a converter rejects the segment or the subtree below it dead-ends:
+
+    static text > uuid > int > float > custom converters (registration order) > str > path
+
+The first route found this way owns the path; the method then picks its endpoint (405 when
+it has none). See docs/routing-internals.md for the full rules.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+import threading
+import uuid
+from collections.abc import Callable, Iterable, Mapping
+from typing import Any, Final
+
+from duoweb._route_templates import (
+    BUILTIN_KINDS,
+    INT_MAX,
+    INT_MIN,
+    RouteDefinitionError,
+    Segment,
+    resolve_template,
+)
+
+__all__ = [
+    "PRIORITY",
+    "RouteDefinitionError",
+    "Router",
+    "convert_float",
+    "convert_int",
+    "convert_uuid",
+]
+
+#: Priority of the built-in kinds at one trie node; custom converters sit between float and str.
+PRIORITY: Final = ("static", "uuid", "int", "float", "<custom>", "str", "path")
+
+_METHOD_RE: Final = re.compile(r"[!#$%&'*+\-.^_`|~0-9A-Z]+")
+_FLOAT_RE: Final = re.compile(r"-?[0-9]+(?:\.[0-9]+)?(?:[eE][+-]?[0-9]+)?")
+_UUID_RE: Final = re.compile(
+    r"[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}"
+)
+
+
+class _NoMatch:
+    """Type of the sentinel a converter returns for a segment it rejects."""
+
+    __slots__ = ()
+
+
+_NO: Final = _NoMatch()
+
+_Converter = Callable[[str], object]
+
+
+def convert_int(segment: str) -> object:
+    """ASCII digits, optional leading "-", within signed 64-bit; else the no-match sentinel."""
+    digits = segment[1:] if segment.startswith("-") else segment
+    if not (digits.isascii() and digits.isdigit()):
+        return _NO
+    significant = digits.lstrip("0")
+    if len(significant) > 19:
+        return _NO
+    value = int(significant or "0")
+    if digits is not segment:
+        value = -value
+    return value if INT_MIN <= value <= INT_MAX else _NO
+
+
+def convert_float(segment: str) -> object:
+    """``-?D+(.D+)?([eE][+-]?D+)?`` (ASCII D) giving a finite float; else the no-match sentinel."""
+    if _FLOAT_RE.fullmatch(segment) is None:
+        return _NO
+    value = float(segment)
+    return value if math.isfinite(value) else _NO
+
+
+def convert_uuid(segment: str) -> object:
+    """Canonical 8-4-4-4-12 hex in any case -> uuid.UUID; else the no-match sentinel."""
+    if len(segment) != 36 or _UUID_RE.fullmatch(segment) is None:
+        return _NO
+    return uuid.UUID(segment)
+
+
+def _custom(convert: _Converter) -> _Converter:
+    """Adapt a user converter (raises ValueError to reject) to the sentinel protocol."""
+
+    def run(segment: str) -> object:
+        try:
+            return convert(segment)
+        except ValueError:
+            return _NO
+
+    return run
+
+
+class _Leaf:
+    """Where a route shape ends: its endpoints per method and its parameter names."""
+
+    __slots__ = ("allowed", "methods", "names")
+
+    def __init__(self, names: tuple[str, ...], endpoints: Mapping[str, object]) -> None:
+        self.names = names
+        methods = dict(endpoints)
+        if "GET" in methods and "HEAD" not in methods:
+            methods["HEAD"] = methods["GET"]
+        self.methods = methods
+        self.allowed: tuple[str, ...] = tuple(sorted({*methods, "OPTIONS"}))
+
+
+class _Node:
+    """One trie node: children for the next segment, in priority order, and maybe a leaf."""
+
+    __slots__ = ("leaf", "path_leaf", "static", "str_child", "typed")
+
+    def __init__(self) -> None:
+        self.static: dict[str, _Node] = {}
+        self.typed: list[tuple[_Converter, _Node]] = []
+        self.str_child: _Node | None = None
+        self.path_leaf: _Leaf | None = None
+        self.leaf: _Leaf | None = None
+
+
+class _Shape:
+    """All routes sharing one shape (texts and kinds): one template's names, many methods."""
+
+    __slots__ = ("endpoints", "names", "segments", "template")
+
+    def __init__(self, template: str, segments: tuple[Segment, ...]) -> None:
+        self.template = template
+        self.segments = segments
+        self.names = tuple(seg.name for seg in segments if seg.name is not None)
+        self.endpoints: dict[str, object] = {}
+
+
+class _Table:
+    """The frozen lookup structure compile() builds."""
+
+    __slots__ = ("maxsplit", "root", "static")
+
+    def __init__(self, root: _Node, static: dict[str, _Leaf], maxsplit: int) -> None:
+        self.root = root
+        self.static = static
+        self.maxsplit = maxsplit
+
+
+def _walk(node: _Node, segs: list[str], i: int, n: int, values: list[object]) -> _Leaf | None:
+    """Depth-first search for the first leaf matching segs[i:], appending converted values."""
+    if i == n:
+        return node.leaf
+    seg = segs[i]
+    if node.static:
+        child = node.static.get(seg)
+        if child is not None:
+            found = _walk(child, segs, i + 1, n, values)
+            if found is not None:
+                return found
+    if seg:
+        for convert, child in node.typed:
+            value = convert(seg)
+            if value is not _NO:
+                values.append(value)
+                found = _walk(child, segs, i + 1, n, values)
+                if found is not None:
+                    return found
+                values.pop()
+        child = node.str_child
+        if child is not None:
+            values.append(seg)
+            found = _walk(child, segs, i + 1, n, values)
+            if found is not None:
+                return found
+            values.pop()
+    if node.path_leaf is not None:
+        values.append("/".join(segs[i:]))
+        return node.path_leaf
+    return None
+
+
+class Router:
+    """Method + path -> endpoint router over a segment trie with typed parameters."""
+
+    def __init__(self) -> None:
+        """Create an empty router that knows the built-in converters."""
+        self._converters: dict[str, _Converter] = {}
+        self._shapes: dict[tuple[tuple[int, str], ...], _Shape] = {}
+        self._routes: list[tuple[str, str, object]] = []
+        self._table: _Table | None = None
+        self._lock = threading.Lock()
+
+    def add_converter(self, name: str, convert: Callable[[str], object]) -> None:
+        """Register a custom converter: it returns the value or raises ValueError (= no match).
+
+        Custom converters are tried after float and before str, in registration order, and only
+        on non-empty segments. Register them before the routes that use them.
+        """
+        if not isinstance(name, str) or not name.isidentifier():
+            raise RouteDefinitionError(f"converter name {name!r} is not an identifier")
+        if name in BUILTIN_KINDS or name in self._converters:
+            raise RouteDefinitionError(f"converter {name!r} is already defined")
+        if not callable(convert):
+            raise RouteDefinitionError(f"converter {name!r} must be callable, got {convert!r}")
+        self._converters[name] = convert
+
+    def add(
+        self,
+        template: str,
+        methods: Iterable[str],
+        endpoint: object,
+        param_types: Mapping[str, str] | None = None,
+    ) -> None:
+        """Register ``endpoint`` for the uppercase ``methods`` at ``template``.
+
+        ``param_types`` maps a parameter name to a converter ("str", "int", "float", "uuid",
+        "path" or a custom one); it wins over an absent ``:kind`` in the template and must agree
+        with a present one; the default is "str". Raises RouteDefinitionError for malformed
+        templates, unknown kinds, duplicate method+template, and routes that cannot be told
+        apart from an existing one. Adding after compile() makes the next match() recompile.
+        """
+        segments = resolve_template(template, param_types, (*BUILTIN_KINDS, *self._converters))
+        if isinstance(methods, str):
+            raise RouteDefinitionError(
+                f"route template {template!r}: methods must be an iterable of names, "
+                f"not the string {methods!r}"
+            )
+        wanted = list(methods)
+        if not wanted:
+            raise RouteDefinitionError(f"route template {template!r}: no methods given")
+        for method in wanted:
+            if not isinstance(method, str) or _METHOD_RE.fullmatch(method) is None:
+                raise RouteDefinitionError(
+                    f"route template {template!r}: method {method!r} is not an uppercase token"
+                )
+        if endpoint is None:
+            raise RouteDefinitionError(f"route template {template!r}: endpoint must not be None")
+        key = tuple((0, seg.text) if seg.kind is None else (1, seg.kind) for seg in segments)
+        shape = self._shapes.get(key)
+        if shape is None:
+            shape = _Shape(template, segments)
+        else:
+            names = tuple(seg.name for seg in segments if seg.name is not None)
+            if names != shape.names:
+                raise RouteDefinitionError(
+                    f"routes {shape.template!r} and {template!r} can never be told apart: "
+                    "same shape, different parameter names"
+                )
+        seen: set[str] = set()
+        for method in wanted:
+            if method in shape.endpoints or method in seen:
+                raise RouteDefinitionError(f"route {method} {template!r} is already registered")
+            seen.add(method)
+        with self._lock:
+            self._shapes[key] = shape
+            for method in wanted:
+                shape.endpoints[method] = endpoint
+                self._routes.append((method, template, endpoint))
+            self._table = None
+
+    def compile(self) -> None:
+        """Freeze the table into the lookup structure; idempotent and thread-safe."""
+        with self._lock:
+            if self._table is None:
+                self._table = self._build()
+
+    def _build(self) -> _Table:
+        rank = {"uuid": -3, "int": -2, "float": -1}
+        rank.update({name: index for index, name in enumerate(self._converters)})
+        convert_for: dict[str, _Converter] = {
+            "uuid": convert_uuid,
+            "int": convert_int,
+            "float": convert_float,
+        }
+        for name, convert in self._converters.items():
+            convert_for[name] = _custom(convert)
+        root = _Node()
+        static: dict[str, _Leaf] = {}
+        typed: dict[int, dict[str, _Node]] = {}  # id(node) -> kind -> child, while building
+        nodes: dict[int, _Node] = {}
+        depth = 0
+        for shape in self._shapes.values():
+            leaf = _Leaf(shape.names, shape.endpoints)
+            depth = max(depth, len(shape.segments))
+            node = root
+            for seg in shape.segments:
+                if seg.kind is None:
+                    node = node.static.setdefault(seg.text, _Node())
+                elif seg.kind == "path":
+                    node.path_leaf = leaf  # always the last segment
+                    break
+                elif seg.kind == "str":
+                    if node.str_child is None:
+                        node.str_child = _Node()
+                    node = node.str_child
+                else:
+                    nodes[id(node)] = node
+                    node = typed.setdefault(id(node), {}).setdefault(seg.kind, _Node())
+            else:
+                node.leaf = leaf
+                if all(seg.kind is None for seg in shape.segments):
+                    static["/" + "/".join(seg.text for seg in shape.segments)] = leaf
+        for key, children in typed.items():
+            nodes[key].typed = [
+                (convert_for[kind], children[kind])
+                for kind in sorted(children, key=rank.__getitem__)
+            ]
+        return _Table(root, static, depth + 1)
+
+    def match(self, method: str, path: str) -> tuple[object | None, Any]:
+        """Look up ``method`` and the decoded ``path``.
+
+        Returns ``(endpoint, params)`` on a hit, ``(None, None)`` when no route has the path,
+        and ``(None, allowed)`` when a route has the path but not the method: ``allowed`` is the
+        sorted tuple of its methods plus "HEAD" when GET is there, and always "OPTIONS". HEAD
+        falls back to GET. Never raises for any str input.
+        """
+        table = self._table
+        if table is None:
+            self.compile()
+            table = self._table
+            assert table is not None
+        leaf = table.static.get(path)
+        if leaf is None:
+            if not path.startswith("/"):
+                return None, None
+            segs = path.split("/", table.maxsplit)
+            values: list[object] = []
+            leaf = _walk(table.root, segs, 1, len(segs), values)
+            if leaf is None:
+                return None, None
+            endpoint = leaf.methods.get(method)
+            if endpoint is None:
+                return None, leaf.allowed
+            return endpoint, dict(zip(leaf.names, values, strict=True))
+        endpoint = leaf.methods.get(method)
+        if endpoint is None:
+            return None, leaf.allowed
+        return endpoint, {}
+
+    def routes(self) -> list[tuple[str, str, object]]:
+        """(method, template, endpoint) for every registered route, in registration order."""
+        return list(self._routes)

@@ -1,0 +1,347 @@
+"""The App: route table, configuration, lifecycle hooks and error handling, protocol-free."""
+
+from __future__ import annotations
+
+import inspect
+import logging
+import traceback
+from collections.abc import Awaitable, Callable, Iterable
+from typing import Any, NamedTuple, TypeVar, overload
+
+from duoweb.asgi import ASGIAdapter
+from duoweb.concurrency import ThreadPool, run_on_thread_loop
+from duoweb.endpoints import Endpoint
+from duoweb.errors import ClientDisconnected, HTTPError
+from duoweb.requests import Request
+from duoweb.responses import Response, problem_response
+from duoweb.routing import RouteDefinitionError, Router, build_path, template_parameters
+from duoweb.wsgi import WSGIAdapter
+
+H = TypeVar("H", bound=Callable[..., Any])
+E = TypeVar("E", bound=BaseException)
+Hook = Callable[[], Any]
+ExceptionHandler = Callable[[Request, Any], "Response | Awaitable[Response]"]
+
+logger = logging.getLogger("duoweb")
+
+DEFAULT_MAX_BODY_SIZE = 1024 * 1024
+
+
+class RouteInfo(NamedTuple):
+    """One row of the route table, for introspection."""
+
+    method: str
+    path: str
+    name: str
+    is_async: bool
+
+
+class App:
+    """A duoweb application: define it once, serve it as WSGI (``app``) or ASGI (``app.asgi``).
+
+    Called with two arguments the App is a PEP 3333 WSGI application; called with three it is
+    an ASGI 3 application. ``app.wsgi`` and ``app.asgi`` are the single-protocol callables.
+    """
+
+    def __init__(
+        self,
+        *,
+        max_body_size: int = DEFAULT_MAX_BODY_SIZE,
+        max_query_params: int = 1000,
+        thread_pool_size: int = 40,
+        debug: bool = False,
+    ) -> None:
+        #: Largest request body accepted, in bytes (routes may set their own).
+        self.max_body_size = max_body_size
+        #: Most query parameters accepted before answering 400.
+        self.max_query_params = max_query_params
+        #: Include exception details in 500 responses. Never enable in production.
+        self.debug = debug
+        self._router = Router()
+        self._endpoints: list[Endpoint] = []
+        self._names: dict[str, Endpoint] = {}
+        self._startup_hooks: list[Hook] = []
+        self._shutdown_hooks: list[Hook] = []
+        self._exception_handlers: dict[type[BaseException], ExceptionHandler] = {}
+        self._handler_cache: dict[type[BaseException], ExceptionHandler | None] = {}
+        self.thread_pool = ThreadPool(thread_pool_size)
+        #: The PEP 3333 WSGI callable for this app.
+        self.wsgi = WSGIAdapter(self)
+        #: The ASGI 3 callable for this app (http and lifespan scopes).
+        self.asgi = ASGIAdapter(self)
+
+    # --- serving -----------------------------------------------------------------------------
+
+    @overload
+    def __call__(self, environ: dict[str, Any], start_response: Callable[..., Any], /) -> Any: ...
+    @overload
+    def __call__(self, scope: dict[str, Any], receive: Any, send: Any, /) -> Awaitable[None]: ...
+    def __call__(self, *args: Any) -> Any:
+        """Serve WSGI when called with (environ, start_response), ASGI with three arguments."""
+        if len(args) == 2:
+            return self.wsgi(*args)
+        return self.asgi(*args)
+
+    # --- registration ------------------------------------------------------------------------
+
+    def route(
+        self,
+        path: str,
+        methods: Iterable[str] = ("GET",),
+        *,
+        name: str | None = None,
+        status_code: int = 200,
+        max_body_size: int | None = None,
+        inline: bool = False,
+    ) -> Callable[[H], H]:
+        """Register the decorated handler for ``methods`` at the path template ``path``.
+
+        ``inline=True`` runs a ``def`` handler directly on the ASGI event loop instead of the
+        thread pool: only for handlers that never block.
+        """
+        method_tuple = tuple(dict.fromkeys(m.upper() for m in methods))
+
+        def register(handler: H) -> H:
+            endpoint = Endpoint(
+                handler,
+                template=path,
+                template_params=template_parameters(path),
+                methods=method_tuple,
+                name=name or handler.__name__,
+                status_code=status_code,
+                max_body_size=self.max_body_size if max_body_size is None else max_body_size,
+                inline=inline,
+            )
+            known = self._names.get(endpoint.name)
+            if known is not None and known.template != path:
+                raise RouteDefinitionError(
+                    f"route name {endpoint.name!r} is used by {known.template!r} and {path!r}; "
+                    "pass name= to tell them apart"
+                )
+            self._router.add(path, method_tuple, endpoint, endpoint.param_types)
+            self._names.setdefault(endpoint.name, endpoint)
+            self._endpoints.append(endpoint)
+            return handler
+
+        return register
+
+    def get(self, path: str, **options: Any) -> Callable[[H], H]:
+        """Register a GET handler (HEAD is answered from it automatically)."""
+        return self.route(path, ("GET",), **options)
+
+    def post(self, path: str, **options: Any) -> Callable[[H], H]:
+        """Register a POST handler."""
+        return self.route(path, ("POST",), **options)
+
+    def put(self, path: str, **options: Any) -> Callable[[H], H]:
+        """Register a PUT handler."""
+        return self.route(path, ("PUT",), **options)
+
+    def patch(self, path: str, **options: Any) -> Callable[[H], H]:
+        """Register a PATCH handler."""
+        return self.route(path, ("PATCH",), **options)
+
+    def delete(self, path: str, **options: Any) -> Callable[[H], H]:
+        """Register a DELETE handler."""
+        return self.route(path, ("DELETE",), **options)
+
+    def on_startup(self, hook: H) -> H:
+        """Run ``hook`` (def or async def) once per worker process before it serves."""
+        self._startup_hooks.append(hook)
+        return hook
+
+    def on_shutdown(self, hook: H) -> H:
+        """Run ``hook`` (def or async def) when the worker process stops."""
+        self._shutdown_hooks.append(hook)
+        return hook
+
+    def exception_handler(
+        self, exc_type: type[E]
+    ) -> Callable[[Callable[[Request, E], Any]], Callable[[Request, E], Any]]:
+        """Answer exceptions of ``exc_type`` (and subclasses) with the decorated handler."""
+
+        def register(handler: Callable[[Request, E], Any]) -> Callable[[Request, E], Any]:
+            self._exception_handlers[exc_type] = handler
+            self._handler_cache.clear()
+            return handler
+
+        return register
+
+    # --- introspection -----------------------------------------------------------------------
+
+    def routes(self) -> list[RouteInfo]:
+        """Every (method, path template, handler name, is_async) in registration order."""
+        return [
+            RouteInfo(method, endpoint.template, endpoint.name, endpoint.is_async)
+            for endpoint in self._endpoints
+            for method in endpoint.methods
+        ]
+
+    def url_for(self, name: str, /, **params: Any) -> str:
+        """The path of the route called ``name`` with ``params`` filled in."""
+        endpoint = self._names.get(name)
+        if endpoint is None:
+            raise LookupError(f"no route is named {name!r}")
+        return build_path(endpoint.template, params, endpoint.param_types)
+
+    # --- lifecycle (called by the protocol adapters and the test client) ---------------------
+
+    def run_startup_sync(self) -> None:
+        """Run the startup hooks from synchronous code."""
+        self._router.compile()
+        for hook in self._startup_hooks:
+            result = hook()
+            if inspect.isawaitable(result):
+                run_on_thread_loop(_as_coroutine(result))
+
+    def run_shutdown_sync(self) -> None:
+        """Run the shutdown hooks from synchronous code, all of them even if one fails."""
+        for hook in self._shutdown_hooks:
+            try:
+                result = hook()
+                if inspect.isawaitable(result):
+                    run_on_thread_loop(_as_coroutine(result))
+            except Exception:
+                logger.exception("shutdown hook %s failed", getattr(hook, "__qualname__", hook))
+        self.thread_pool.shutdown()
+
+    async def run_startup_async(self) -> None:
+        """Run the startup hooks on the running event loop."""
+        self._router.compile()
+        for hook in self._startup_hooks:
+            result = hook()
+            if inspect.isawaitable(result):
+                await result
+
+    async def run_shutdown_async(self) -> None:
+        """Run the shutdown hooks on the running event loop, all of them even if one fails."""
+        for hook in self._shutdown_hooks:
+            try:
+                result = hook()
+                if inspect.isawaitable(result):
+                    await result
+            except Exception:
+                logger.exception("shutdown hook %s failed", getattr(hook, "__qualname__", hook))
+        self.thread_pool.shutdown()
+
+    # --- the request path --------------------------------------------------------------------
+
+    def _unrouted(self, method: str, allowed: tuple[str, ...] | None) -> Response:
+        """The answer when no handler matched: 404, 405 + Allow, or 204 + Allow for OPTIONS."""
+        if allowed is None:
+            return problem_response(HTTPError(404, "No route matches this path."))
+        allow = ", ".join(allowed)
+        if method == "OPTIONS":
+            return Response(status_code=204, headers={"allow": allow})
+        return problem_response(
+            HTTPError(405, f"{method} is not allowed here.", headers={"allow": allow})
+        )
+
+    @staticmethod
+    def _check_declared_length(request: Request, limit: int) -> None:
+        declared = request.content_length
+        if declared is not None and declared > limit:
+            raise HTTPError(413, f"The request body is larger than {limit} bytes.")
+
+    def handle_sync(self, request: Request) -> Response:
+        """Answer ``request`` synchronously (WSGI mode); never raises for a client's input."""
+        try:
+            endpoint, found = self._router.match(request.method, request.path)
+            if endpoint is None:
+                return self._unrouted(request.method, found)
+            assert isinstance(endpoint, Endpoint)
+            request.path_params = found
+            if endpoint.reads_body:
+                self._check_declared_length(request, endpoint.max_body_size)
+                request.body = request._read_body(endpoint.max_body_size)
+            result = endpoint.handler(**endpoint.arguments(request))
+            if endpoint.is_async:
+                result = run_on_thread_loop(result)
+            return endpoint.render(result)
+        except Exception as exc:
+            return self._error_response_sync(request, exc)
+
+    async def handle_async(self, request: Request) -> Response:
+        """Answer ``request`` on the event loop (ASGI mode); never raises for a client's input."""
+        try:
+            endpoint, found = self._router.match(request.method, request.path)
+            if endpoint is None:
+                return self._unrouted(request.method, found)
+            assert isinstance(endpoint, Endpoint)
+            request.path_params = found
+            if endpoint.reads_body:
+                self._check_declared_length(request, endpoint.max_body_size)
+                request.body = await request._receive_body(endpoint.max_body_size)
+            if endpoint.is_async:
+                result = await endpoint.handler(**endpoint.arguments(request))
+            elif endpoint.inline:
+                result = endpoint.handler(**endpoint.arguments(request))
+            else:
+                result = await self.thread_pool.run(endpoint.handler, **endpoint.arguments(request))
+            return endpoint.render(result)
+        except ClientDisconnected:
+            raise
+        except Exception as exc:
+            return await self._error_response_async(request, exc)
+
+    # --- errors ------------------------------------------------------------------------------
+
+    def _find_exception_handler(self, exc_type: type[BaseException]) -> ExceptionHandler | None:
+        try:
+            return self._handler_cache[exc_type]
+        except KeyError:
+            pass
+        found = None
+        for klass in exc_type.__mro__:
+            found = self._exception_handlers.get(klass)
+            if found is not None:
+                break
+        self._handler_cache[exc_type] = found
+        return found
+
+    def _default_error_response(self, request: Request, exc: Exception) -> Response:
+        if isinstance(exc, HTTPError):
+            return problem_response(exc)
+        logger.error("unhandled exception in %s %s", request.method, request.path, exc_info=exc)
+        if self.debug:
+            detail = "".join(traceback.format_exception(exc))
+            return problem_response(HTTPError(500, detail))
+        return problem_response(HTTPError(500, "The server could not complete the request."))
+
+    def _handler_failed(self, request: Request, exc: Exception, failure: Exception) -> Response:
+        logger.error("exception handler for %s failed", type(exc).__name__, exc_info=failure)
+        return problem_response(HTTPError(500, "The server could not complete the request."))
+
+    def _error_response_sync(self, request: Request, exc: Exception) -> Response:
+        handler = self._find_exception_handler(type(exc))
+        if handler is None:
+            return self._default_error_response(request, exc)
+        try:
+            result = handler(request, exc)
+            if inspect.isawaitable(result):
+                result = run_on_thread_loop(_as_coroutine(result))
+            return _checked_response(handler, result)
+        except Exception as failure:
+            return self._handler_failed(request, exc, failure)
+
+    async def _error_response_async(self, request: Request, exc: Exception) -> Response:
+        handler = self._find_exception_handler(type(exc))
+        if handler is None:
+            return self._default_error_response(request, exc)
+        try:
+            result = handler(request, exc)
+            if inspect.isawaitable(result):
+                result = await result
+            return _checked_response(handler, result)
+        except Exception as failure:
+            return self._handler_failed(request, exc, failure)
+
+
+def _checked_response(handler: Any, result: Any) -> Response:
+    if not isinstance(result, Response):
+        raise TypeError(f"exception handler {handler!r} returned {result!r}, not a Response")
+    return result
+
+
+async def _as_coroutine(awaitable: Awaitable[Any]) -> Any:
+    return await awaitable

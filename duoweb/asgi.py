@@ -1,0 +1,153 @@
+"""The ASGI 3 adapter: scope/receive/send <-> Request/Response, plus the lifespan protocol."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Awaitable, Callable
+from typing import TYPE_CHECKING, Any
+
+from duoweb.errors import ClientDisconnected, HTTPError
+from duoweb.headers import Headers, encode_headers
+from duoweb.requests import Request
+
+if TYPE_CHECKING:
+    from duoweb.app import App
+
+Scope = dict[str, Any]
+Message = dict[str, Any]
+Receive = Callable[[], Awaitable[Message]]
+Send = Callable[[Message], Awaitable[None]]
+
+logger = logging.getLogger("duoweb")
+
+
+class ASGIRequest(Request):
+    """A Request read from an ASGI http scope; the body arrives through ``receive``."""
+
+    __slots__ = ("_receive", "scope")
+
+    def __init__(self, app: App, scope: Scope, receive: Receive) -> None:
+        path: str = scope["path"]
+        root_path: str = scope.get("root_path", "")
+        if root_path and path.startswith(root_path):
+            path = path[len(root_path) :]
+        super().__init__(app, scope["method"], path, scope.get("query_string", b""))
+        self.scope = scope
+        self._receive = receive
+
+    def _build_headers(self) -> Headers:
+        return Headers.from_asgi(self.scope["headers"])
+
+    def _raw_content_length(self) -> str | None:
+        found: str | None = None
+        for name, value in self.scope["headers"]:
+            if name == b"content-length" or (len(name) == 14 and name.lower() == b"content-length"):
+                text = value.decode("latin-1")
+                if found is not None and found != text:
+                    return f"{found},{text}"  # conflicting values: malformed by construction
+                found = text
+        return found
+
+    async def _receive_body(self, limit: int) -> bytes:
+        chunks: list[bytes] = []
+        size = 0
+        while True:
+            message = await self._receive()
+            kind = message["type"]
+            if kind == "http.disconnect":
+                raise ClientDisconnected
+            if kind != "http.request":
+                continue
+            chunk: bytes = message.get("body", b"")
+            if chunk:
+                size += len(chunk)
+                if size > limit:
+                    raise HTTPError(413, f"The request body is larger than {limit} bytes.")
+                chunks.append(chunk)
+            if not message.get("more_body", False):
+                return chunks[0] if len(chunks) == 1 else b"".join(chunks)
+
+    @property
+    def scheme(self) -> str:
+        """The URL scheme from the scope."""
+        return str(self.scope.get("scheme", "http"))
+
+    @property
+    def client(self) -> tuple[str, int] | None:
+        """The scope's client (host, port), when the server sets it."""
+        client = self.scope.get("client")
+        return (str(client[0]), int(client[1])) if client else None
+
+    @property
+    def root_path(self) -> str:
+        """The scope's root_path."""
+        return str(self.scope.get("root_path", ""))
+
+
+class ASGIAdapter:
+    """Serves an App to an ASGI server: http and lifespan scopes."""
+
+    def __init__(self, app: App) -> None:
+        self.app = app
+        self._started = False
+        self._start_lock: asyncio.Lock | None = None
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        """The ASGI 3 application callable."""
+        kind = scope["type"]
+        if kind == "http":
+            await self._http(scope, receive, send)
+        elif kind == "lifespan":
+            await self._lifespan(receive, send)
+        elif kind == "websocket":
+            # Closing before accepting is the ASGI way to refuse the handshake (403).
+            await send({"type": "websocket.close", "code": 1008})
+        else:
+            raise ValueError(f"duoweb does not handle ASGI {kind!r} scopes")
+
+    async def _ensure_started(self) -> None:
+        """Run the startup hooks on first request when the server has no lifespan support."""
+        if self._start_lock is None:
+            self._start_lock = asyncio.Lock()
+        async with self._start_lock:
+            if not self._started:
+                await self.app.run_startup_async()
+                self._started = True
+
+    async def _http(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if not self._started:
+            await self._ensure_started()
+        request = ASGIRequest(self.app, scope, receive)
+        try:
+            response = await self.app.handle_async(request)
+        except ClientDisconnected:
+            return
+        await send(
+            {
+                "type": "http.response.start",
+                "status": response.status_code,
+                "headers": encode_headers(response.header_list()),
+            }
+        )
+        body = b"" if request.method == "HEAD" else response.body
+        await send({"type": "http.response.body", "body": body})
+
+    async def _lifespan(self, receive: Receive, send: Send) -> None:
+        while True:
+            message = await receive()
+            kind = message["type"]
+            if kind == "lifespan.startup":
+                try:
+                    await self.app.run_startup_async()
+                except Exception as exc:
+                    logger.exception("startup hooks failed")
+                    await send({"type": "lifespan.startup.failed", "message": repr(exc)})
+                    return
+                self._started = True
+                await send({"type": "lifespan.startup.complete"})
+            elif kind == "lifespan.shutdown":
+                await self.app.run_shutdown_async()
+                self._started = False
+                await send({"type": "lifespan.shutdown.complete"})
+                return

@@ -1,0 +1,60 @@
+"""Running sync code from async code and async code from sync code, defined once."""
+
+from __future__ import annotations
+
+import asyncio
+import contextvars
+import functools
+import threading
+from collections.abc import Callable, Coroutine
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any, TypeVar
+
+T = TypeVar("T")
+
+_thread_state = threading.local()
+
+
+def run_on_thread_loop(coroutine: Coroutine[Any, Any, T]) -> T:
+    """Run ``coroutine`` to completion on this thread's own event loop (created once, reused).
+
+    This is how WSGI mode runs ``async def`` handlers: one loop per worker thread, never one
+    per request.
+    """
+    loop: asyncio.AbstractEventLoop | None = getattr(_thread_state, "loop", None)
+    if loop is None or loop.is_closed():
+        loop = _thread_state.loop = asyncio.new_event_loop()
+    return loop.run_until_complete(coroutine)
+
+
+class ThreadPool:
+    """A bounded pool for ``def`` handlers under ASGI; each call keeps the caller's contextvars."""
+
+    def __init__(self, size: int) -> None:
+        if size < 1:
+            raise ValueError("the thread pool needs at least one thread")
+        self.size = size
+        self._executor: ThreadPoolExecutor | None = None
+        self._lock = threading.Lock()
+
+    def _get_executor(self) -> ThreadPoolExecutor:
+        executor = self._executor
+        if executor is None:
+            with self._lock:
+                if self._executor is None:
+                    self._executor = ThreadPoolExecutor(self.size, "duoweb-sync")
+                executor = self._executor
+        return executor
+
+    async def run(self, function: Callable[..., T], /, **kwargs: Any) -> T:
+        """Call ``function(**kwargs)`` on a pool thread and await its result."""
+        context = contextvars.copy_context()
+        call = functools.partial(context.run, function, **kwargs)
+        return await asyncio.get_running_loop().run_in_executor(self._get_executor(), call)
+
+    def shutdown(self) -> None:
+        """Stop the pool's threads once their current work is done."""
+        with self._lock:
+            executor, self._executor = self._executor, None
+        if executor is not None:
+            executor.shutdown(wait=True)

@@ -1,0 +1,52 @@
+"""Header, query and cookie parsing: the implementation chosen by duoweb._select, re-exported."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from duoweb._header_errors import TooManyQueryParameters
+
+if TYPE_CHECKING:
+    from duoweb._headers_py import (
+        Headers,
+        QueryParams,
+        best_match,
+        check_header,
+        encode_headers,
+        format_set_cookie,
+        parse_accept,
+        parse_content_length,
+        parse_content_type,
+        parse_cookie,
+        parse_query,
+    )
+else:
+    from duoweb import _select
+
+    _impl = _select.load("headers")
+    Headers = _impl.Headers
+    QueryParams = _impl.QueryParams
+    best_match = _impl.best_match
+    check_header = _impl.check_header
+    encode_headers = _impl.encode_headers
+    format_set_cookie = _impl.format_set_cookie
+    parse_accept = _impl.parse_accept
+    parse_content_length = _impl.parse_content_length
+    parse_content_type = _impl.parse_content_type
+    parse_cookie = _impl.parse_cookie
+    parse_query = _impl.parse_query
+
+__all__ = [
+    "Headers",
+    "QueryParams",
+    "TooManyQueryParameters",
+    "best_match",
+    "check_header",
+    "encode_headers",
+    "format_set_cookie",
+    "parse_accept",
+    "parse_content_length",
+    "parse_content_type",
+    "parse_cookie",
+    "parse_query",
+]

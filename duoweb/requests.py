@@ -1,0 +1,157 @@
+"""The Request a handler sees: one shape under WSGI and ASGI, parsed lazily."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+import msgspec
+
+from duoweb.errors import HTTPError
+from duoweb.headers import (
+    Headers,
+    QueryParams,
+    TooManyQueryParameters,
+    best_match,
+    parse_content_length,
+    parse_content_type,
+    parse_cookie,
+    parse_query,
+)
+
+if TYPE_CHECKING:
+    from duoweb.app import App
+
+
+class Request:
+    """An HTTP request. Protocol adapters subclass it; handlers only use what is here."""
+
+    __slots__ = (
+        "_cookies",
+        "_headers",
+        "_query",
+        "app",
+        "body",
+        "method",
+        "path",
+        "path_params",
+        "query_string",
+        "state",
+    )
+
+    def __init__(self, app: App, method: str, path: str, query_string: bytes) -> None:
+        self.app = app
+        #: The request method, uppercase as the client sent it.
+        self.method = method
+        #: The percent-decoded path, relative to the mount point (root path / SCRIPT_NAME).
+        self.path = path
+        #: The raw query string, without the "?".
+        self.query_string = query_string
+        #: Path parameters converted to the handler's annotated types.
+        self.path_params: dict[str, Any] = {}
+        #: The request body, read (within the size limit) before a handler that needs it runs.
+        self.body = b""
+        #: Free per-request storage for middleware and dependencies.
+        self.state: dict[str, Any] = {}
+        self._headers: Headers | None = None
+        self._query: QueryParams | None = None
+        self._cookies: dict[str, str] | None = None
+
+    # --- filled in by the protocol adapter -------------------------------------------------
+
+    def _build_headers(self) -> Headers:
+        """Build the headers view from the protocol's own representation."""
+        raise NotImplementedError
+
+    def _raw_content_length(self) -> str | None:
+        """The Content-Length field as sent, without building the whole headers view."""
+        raise NotImplementedError
+
+    def _read_body(self, limit: int) -> bytes:
+        """Read the whole body synchronously, at most ``limit`` bytes (WSGI)."""
+        raise NotImplementedError
+
+    async def _receive_body(self, limit: int) -> bytes:
+        """Receive the whole body, at most ``limit`` bytes (ASGI)."""
+        raise NotImplementedError
+
+    @property
+    def scheme(self) -> str:
+        """The URL scheme the server received the request on ("http" or "https")."""
+        raise NotImplementedError
+
+    @property
+    def client(self) -> tuple[str, int] | None:
+        """The peer's (host, port), when the server tells it."""
+        raise NotImplementedError
+
+    @property
+    def root_path(self) -> str:
+        """The path prefix the app is mounted at (WSGI SCRIPT_NAME, ASGI root_path)."""
+        raise NotImplementedError
+
+    # --- parsed views ----------------------------------------------------------------------
+
+    @property
+    def headers(self) -> Headers:
+        """Case-insensitive, multi-valued, read-only request headers."""
+        headers = self._headers
+        if headers is None:
+            headers = self._headers = self._build_headers()
+        return headers
+
+    @property
+    def query(self) -> QueryParams:
+        """The query string parsed into a multi-valued mapping."""
+        query = self._query
+        if query is None:
+            try:
+                query = parse_query(self.query_string, self.app.max_query_params)
+            except TooManyQueryParameters as exc:
+                raise HTTPError(400, str(exc)) from None
+            self._query = query
+        return query
+
+    @property
+    def cookies(self) -> dict[str, str]:
+        """Request cookies by name (the first of repeated names wins)."""
+        cookies = self._cookies
+        if cookies is None:
+            cookies = self._cookies = parse_cookie(self.headers.get("cookie", ""))
+        return cookies
+
+    @property
+    def content_type(self) -> tuple[str, dict[str, str]]:
+        """The media type (lowercase) and its parameters; ("", {}) when absent."""
+        return parse_content_type(self.headers.get("content-type", ""))
+
+    @property
+    def content_length(self) -> int | None:
+        """The declared body length; a malformed value is a 400 problem."""
+        raw = self._raw_content_length()
+        if raw is None:
+            return None
+        try:
+            return parse_content_length(raw)
+        except ValueError:
+            raise HTTPError(400, "Content-Length must be a single decimal number") from None
+
+    def accepts(self, *offers: str) -> str | None:
+        """The offered media type the client's Accept header prefers, or None."""
+        return best_match(self.headers.get("accept"), offers)
+
+    def json(self) -> Any:
+        """The body decoded as JSON; malformed JSON is a 400 problem."""
+        try:
+            return msgspec.json.decode(self.body)
+        except msgspec.DecodeError as exc:
+            raise HTTPError(400, f"Malformed JSON body: {exc}") from None
+
+    @property
+    def url(self) -> str:
+        """The URL the request was made to, as the server saw it (before any proxy)."""
+        host = self.headers.get("host") or "localhost"
+        query = self.query_string.decode("latin-1")
+        return f"{self.scheme}://{host}{self.root_path}{self.path}" + (f"?{query}" if query else "")
+
+    def __repr__(self) -> str:
+        return f"<Request {self.method} {self.path!r}>"

@@ -1,0 +1,129 @@
+"""Response objects: status, validated headers and a body, independent of the protocol."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from typing import Any, ClassVar
+
+import msgspec
+
+from duoweb.encoding import json_encode
+from duoweb.errors import PROBLEM_MEDIA_TYPE, HTTPError
+from duoweb.headers import check_header
+
+HeadersInput = Mapping[str, str] | Iterable[tuple[str, str]] | None
+
+
+class Response:
+    """A complete HTTP response; the body is bytes and Content-Length is added on output."""
+
+    __slots__ = ("_headers", "body", "status_code")
+
+    media_type: ClassVar[str | None] = None
+
+    def __init__(
+        self,
+        content: bytes | str = b"",
+        status_code: int = 200,
+        headers: HeadersInput = None,
+        media_type: str | None = None,
+    ) -> None:
+        if not 100 <= status_code <= 999:
+            raise ValueError(f"status code must be three digits, not {status_code}")
+        self.status_code = status_code
+        self.body = content.encode() if isinstance(content, str) else bytes(content)
+        self._headers: list[tuple[str, str]] = []
+        kind = media_type or self.media_type
+        if kind is not None:
+            if kind.startswith("text/") and "charset" not in kind:
+                kind += "; charset=utf-8"
+            self.set_header("content-type", kind)
+        if headers is not None:
+            items = headers.items() if isinstance(headers, Mapping) else headers
+            for name, value in items:
+                self.append_header(name, value)
+
+    @classmethod
+    def _trusted(cls, status_code: int, body: bytes, headers: list[tuple[str, str]]) -> Response:
+        """Build from parts the framework already validated (no per-request re-checking)."""
+        response = cls.__new__(cls)
+        response.status_code = status_code
+        response.body = body
+        response._headers = headers
+        return response
+
+    @property
+    def headers(self) -> list[tuple[str, str]]:
+        """A copy of the header fields (lowercase names); change them with set/append_header."""
+        return list(self._headers)
+
+    def get_header(self, name: str, default: str | None = None) -> str | None:
+        """The first value of header ``name``, or ``default``."""
+        name = name.lower()
+        for key, value in self._headers:
+            if key == name:
+                return value
+        return default
+
+    def set_header(self, name: str, value: str) -> None:
+        """Replace every value of header ``name``; CR, LF and NUL are refused."""
+        check_header(name, value)
+        name = name.lower()
+        self._headers = [(k, v) for k, v in self._headers if k != name]
+        self._headers.append((name, value))
+
+    def append_header(self, name: str, value: str) -> None:
+        """Add a value for header ``name`` (for repeatable fields such as Set-Cookie)."""
+        check_header(name, value)
+        self._headers.append((name.lower(), value))
+
+    def delete_header(self, name: str) -> None:
+        """Remove every value of header ``name``."""
+        name = name.lower()
+        self._headers = [(k, v) for k, v in self._headers if k != name]
+
+    def header_list(self) -> list[tuple[str, str]]:
+        """The header fields to send, Content-Length included (RFC 9110 forbids it on 1xx/204)."""
+        status = self.status_code
+        if status == 204 or status == 304 or status < 200:
+            return self._headers
+        return [*self._headers, ("content-length", str(len(self.body)))]
+
+    def __repr__(self) -> str:
+        return f"<{type(self).__name__} {self.status_code} {len(self.body)} bytes>"
+
+
+class PlainTextResponse(Response):
+    """A ``text/plain; charset=utf-8`` response."""
+
+    __slots__ = ()
+    media_type = "text/plain; charset=utf-8"
+
+
+class JSONResponse(Response):
+    """A response whose body is ``content`` encoded as JSON by msgspec."""
+
+    __slots__ = ()
+    media_type = "application/json"
+
+    def __init__(
+        self,
+        content: Any,
+        status_code: int = 200,
+        headers: HeadersInput = None,
+        media_type: str | None = None,
+    ) -> None:
+        super().__init__(json_encode(content), status_code, headers, media_type)
+
+
+JSON_HEADERS: list[tuple[str, str]] = [("content-type", "application/json")]
+PROBLEM_HEADERS: list[tuple[str, str]] = [("content-type", PROBLEM_MEDIA_TYPE)]
+
+
+def problem_response(error: HTTPError) -> Response:
+    """Render an HTTPError as an RFC 9457 ``application/problem+json`` response."""
+    response = Response._trusted(error.status, msgspec.json.encode(error.problem()), [])
+    response._headers = list(PROBLEM_HEADERS)
+    for name, value in error.headers.items():
+        response.set_header(name, value)
+    return response

@@ -1,0 +1,37 @@
+"""The router chosen by duoweb._select, and how handler annotations pick path converters."""
+
+from __future__ import annotations
+
+import uuid
+from typing import TYPE_CHECKING, Any
+
+from duoweb._route_templates import RouteDefinitionError, build_path, parse_template
+
+if TYPE_CHECKING:
+    from duoweb._router_py import Router
+else:
+    from duoweb import _select
+
+    Router = _select.load("router").Router
+
+#: Converter name for each annotation a path parameter may carry.
+CONVERTER_FOR_TYPE: dict[Any, str] = {
+    int: "int",
+    float: "float",
+    uuid.UUID: "uuid",
+    str: "str",
+}
+
+
+def template_parameters(template: str) -> dict[str, str | None]:
+    """Each parameter of ``template`` with the kind it spells out (None when it does not)."""
+    return {seg.name: seg.kind for seg in parse_template(template) if seg.name is not None}
+
+
+__all__ = [
+    "CONVERTER_FOR_TYPE",
+    "RouteDefinitionError",
+    "Router",
+    "build_path",
+    "template_parameters",
+]

@@ -1,0 +1,185 @@
+"""The PEP 3333 adapter: environ -> Request, Response -> start_response + body."""
+
+from __future__ import annotations
+
+import atexit
+import logging
+import os
+import threading
+import weakref
+from collections.abc import Callable, Iterable
+from http import HTTPStatus
+from typing import TYPE_CHECKING, Any
+
+from duoweb.errors import HTTPError
+from duoweb.headers import Headers
+from duoweb.requests import Request
+from duoweb.responses import problem_response
+
+if TYPE_CHECKING:
+    from duoweb.app import App
+
+StartResponse = Callable[..., Any]
+
+#: "200 OK"-style status lines, built once.
+STATUS_LINES: dict[int, str] = {s.value: f"{s.value} {s.phrase}" for s in HTTPStatus}
+
+_READ_CHUNK = 64 * 1024
+
+logger = logging.getLogger("duoweb")
+
+
+def decode_path_info(path_info: str) -> str:
+    """PEP 3333 carries the path as latin-1 "bytes in a str"; routes are matched on UTF-8 text.
+
+    Invalid UTF-8 becomes U+FFFD, as ASGI servers' percent-decoding does, so both modes route
+    the same bytes the same way.
+    """
+    if path_info.isascii():
+        return path_info
+    try:
+        raw = path_info.encode("latin-1")
+    except UnicodeEncodeError:  # a server that already decoded the path
+        return path_info
+    return raw.decode("utf-8", "replace")
+
+
+class WSGIRequest(Request):
+    """A Request read from a WSGI environ."""
+
+    __slots__ = ("environ",)
+
+    def __init__(self, app: App, environ: dict[str, Any]) -> None:
+        super().__init__(
+            app,
+            environ["REQUEST_METHOD"],
+            decode_path_info(environ.get("PATH_INFO", "")),
+            environ.get("QUERY_STRING", "").encode("latin-1", "replace"),
+        )
+        self.environ = environ
+
+    def _build_headers(self) -> Headers:
+        return Headers.from_environ(self.environ)
+
+    def _raw_content_length(self) -> str | None:
+        value = self.environ.get("CONTENT_LENGTH")
+        return value if value else None
+
+    def _is_chunked(self) -> bool:
+        environ = self.environ
+        return (
+            bool(environ.get("wsgi.input_terminated"))
+            or "chunked" in environ.get("HTTP_TRANSFER_ENCODING", "").lower()
+        )
+
+    def _read_body(self, limit: int) -> bytes:
+        stream = self.environ.get("wsgi.input")
+        if stream is None:
+            return b""
+        declared = self.content_length
+        try:
+            if declared is not None:
+                if declared == 0:
+                    return b""
+                data: bytes = stream.read(declared)
+                if len(data) < declared:
+                    raise HTTPError(400, "The request body is shorter than its Content-Length.")
+                return data
+            if not self._is_chunked():
+                return b""  # PEP 3333: without a length, reading may block; there is no body
+            chunks: list[bytes] = []
+            size = 0
+            while True:
+                chunk = stream.read(min(_READ_CHUNK, limit + 1 - size))
+                if not chunk:
+                    return b"".join(chunks)
+                size += len(chunk)
+                if size > limit:
+                    raise HTTPError(413, f"The request body is larger than {limit} bytes.")
+                chunks.append(chunk)
+        except HTTPError:
+            raise
+        except Exception as exc:  # the server's framing errors (e.g. a bad chunk) are the client's
+            raise HTTPError(400, "The request body could not be read.") from exc
+
+    @property
+    def scheme(self) -> str:
+        """The URL scheme from ``wsgi.url_scheme``."""
+        return str(self.environ.get("wsgi.url_scheme", "http"))
+
+    @property
+    def client(self) -> tuple[str, int] | None:
+        """REMOTE_ADDR and REMOTE_PORT, when the server sets them."""
+        host = self.environ.get("REMOTE_ADDR")
+        if not host:
+            return None
+        try:
+            port = int(self.environ.get("REMOTE_PORT", 0))
+        except ValueError:
+            port = 0
+        return (host, port)
+
+    @property
+    def root_path(self) -> str:
+        """SCRIPT_NAME, decoded like the path."""
+        return decode_path_info(self.environ.get("SCRIPT_NAME", ""))
+
+
+class WSGIAdapter:
+    """Serves an App to a WSGI server; runs the startup hooks once per worker process."""
+
+    def __init__(self, app: App) -> None:
+        self.app = app
+        self._started = False
+        self._started_pid = 0
+        self._lock = threading.Lock()
+        # A forked worker must run its own startup hooks, even if its parent ran them.
+        os.register_at_fork(after_in_child=_forget_started(weakref.ref(self)))
+
+    def start(self) -> None:
+        """Run the startup hooks now, once; shutdown hooks are then run at process exit."""
+        if self._started:
+            return
+        with self._lock:
+            if self._started:
+                return
+            self.app.run_startup_sync()
+            self._started_pid = os.getpid()
+            self._started = True
+            atexit.register(self.stop)
+
+    def stop(self) -> None:
+        """Run the shutdown hooks if this process ran the startup hooks."""
+        with self._lock:
+            if not self._started or self._started_pid != os.getpid():
+                return
+            self._started = False
+        self.app.run_shutdown_sync()
+
+    def __call__(self, environ: dict[str, Any], start_response: StartResponse) -> Iterable[bytes]:
+        """The WSGI application callable."""
+        if not self._started:
+            try:
+                self.start()
+            except Exception:
+                logger.exception("startup hooks failed")
+                response = problem_response(HTTPError(503, "The application failed to start."))
+                start_response(STATUS_LINES[503], response.header_list())
+                return [response.body]
+        request = WSGIRequest(self.app, environ)
+        response = self.app.handle_sync(request)
+        status = response.status_code
+        start_response(STATUS_LINES.get(status) or f"{status} Unknown", response.header_list())
+        if request.method == "HEAD":
+            return []
+        return [response.body]
+
+
+def _forget_started(adapter_ref: weakref.ref[WSGIAdapter]) -> Callable[[], None]:
+    def forget() -> None:
+        adapter = adapter_ref()
+        if adapter is not None:
+            adapter._started = False
+            adapter._lock = threading.Lock()
+
+    return forget
