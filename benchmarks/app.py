@@ -6,13 +6,12 @@ Serve it with ``gunicorn -k sync benchmarks.app:wsgi`` or ``hypercorn benchmarks
 from __future__ import annotations
 
 import itertools
-from typing import Annotated, Any
+from typing import Annotated
 
+import msgspec
 from pydantic import BaseModel, Field
 
-from duoweb import App, HTTPError, PlainTextResponse, Request, RequestValidationError
-from duoweb.errors import ValidationErrorItem
-from duoweb.models import decode_pydantic_json, require_json
+from duoweb import App, PlainTextResponse, Query
 
 app = App()
 
@@ -39,29 +38,17 @@ for _k in range(100):
     _add_numbered_route(_k)
 
 
+class SearchResult(msgspec.Struct):
+    """Route 4's answer."""
+
+    q: str
+    limit: int
+
+
 @app.get("/search", inline=True)
-def search(request: Request) -> dict[str, Any]:
+def search(q: str, limit: Annotated[int, Query(ge=1, le=100)] = 10) -> SearchResult:
     """Route 4: a required ``q`` and a bounded ``limit`` from the query string."""
-    query = request.query
-    errors: list[ValidationErrorItem] = []
-    q = query.get("q")
-    if q is None:
-        errors.append(ValidationErrorItem(("query", "q"), "Field required", "missing"))
-    raw_limit = query.get("limit")
-    limit = 10
-    if raw_limit is not None:
-        try:
-            limit = int(raw_limit)
-        except ValueError:
-            errors.append(ValidationErrorItem(("query", "limit"), "Not an integer", "int_parsing"))
-        else:
-            if not 1 <= limit <= 100:
-                errors.append(
-                    ValidationErrorItem(("query", "limit"), "Must be 1..100", "out_of_range")
-                )
-    if errors:
-        raise RequestValidationError(errors)
-    return {"q": q, "limit": limit}
+    return SearchResult(q, limit)
 
 
 class NewItem(BaseModel):
@@ -72,17 +59,22 @@ class NewItem(BaseModel):
     tags: list[str] = []
 
 
+class Item(msgspec.Struct):
+    """Route 5's answer: the stored item."""
+
+    id: int
+    name: str
+    price: float
+    tags: list[str]
+
+
 _ids = itertools.count(1)
 
 
 @app.post("/items", status_code=201, inline=True)
-def create_item(request: Request) -> dict[str, Any]:
+def create_item(item: NewItem) -> Item:
     """Route 5: a validated JSON body, answered with 201 and the stored item."""
-    require_json(request.content_type)
-    item = decode_pydantic_json(NewItem, request.body)
-    if not isinstance(item, NewItem):  # pragma: no cover - decode_pydantic_json guarantees it
-        raise HTTPError(500)
-    return {"id": next(_ids), "name": item.name, "price": item.price, "tags": item.tags}
+    return Item(next(_ids), item.name, item.price, item.tags)
 
 
 wsgi = app.wsgi

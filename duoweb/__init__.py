@@ -2,7 +2,9 @@
 
 from duoweb._select import speedups_enabled, speedups_report
 from duoweb.app import App, RouteInfo
+from duoweb.dependencies import Depends
 from duoweb.errors import HTTPError, RequestValidationError, ValidationErrorItem
+from duoweb.params import Body, Cookie, Header, Query
 from duoweb.requests import Request
 from duoweb.responses import JSONResponse, PlainTextResponse, Response
 from duoweb.routing import RouteDefinitionError
@@ -11,9 +13,14 @@ __version__ = "0.1.0"
 
 __all__ = [
     "App",
+    "Body",
+    "Cookie",
+    "Depends",
     "HTTPError",
+    "Header",
     "JSONResponse",
     "PlainTextResponse",
+    "Query",
     "Request",
     "RequestValidationError",
     "Response",

@@ -2,16 +2,25 @@
 
 from __future__ import annotations
 
+import contextlib
 import inspect
 import logging
+import sys
 import traceback
 from collections.abc import Awaitable, Callable, Iterable
 from typing import Any, NamedTuple, TypeVar, overload
 
 from duoweb.asgi import ASGIAdapter
 from duoweb.concurrency import ThreadPool, run_on_thread_loop
+from duoweb.dependencies import DependencyOverrides
+from duoweb.encoding import json_encode
 from duoweb.endpoints import Endpoint
-from duoweb.errors import ClientDisconnected, HTTPError
+from duoweb.errors import (
+    ClientDisconnected,
+    HTTPError,
+    RequestValidationError,
+    ValidationErrorItem,
+)
 from duoweb.requests import Request
 from duoweb.responses import Response, problem_response
 from duoweb.routing import RouteDefinitionError, Router, build_path, template_parameters
@@ -21,10 +30,19 @@ H = TypeVar("H", bound=Callable[..., Any])
 E = TypeVar("E", bound=BaseException)
 Hook = Callable[[], Any]
 ExceptionHandler = Callable[[Request, Any], "Response | Awaitable[Response]"]
+R = TypeVar("R")
 
 logger = logging.getLogger("duoweb")
 
 DEFAULT_MAX_BODY_SIZE = 1024 * 1024
+
+
+class ValidationRenderer(NamedTuple):
+    """The app's own rendering of validation errors: status, media type and body function."""
+
+    status: int
+    media_type: str
+    render: Callable[[list[ValidationErrorItem]], Any]
 
 
 class RouteInfo(NamedTuple):
@@ -64,6 +82,9 @@ class App:
         self._shutdown_hooks: list[Hook] = []
         self._exception_handlers: dict[type[BaseException], ExceptionHandler] = {}
         self._handler_cache: dict[type[BaseException], ExceptionHandler | None] = {}
+        #: provider -> replacement for Depends(provider), e.g. fakes in tests.
+        self.dependency_overrides = DependencyOverrides()
+        self._validation_renderer: ValidationRenderer | None = None
         self.thread_pool = ThreadPool(thread_pool_size)
         #: The PEP 3333 WSGI callable for this app.
         self.wsgi = WSGIAdapter(self)
@@ -93,15 +114,24 @@ class App:
         status_code: int = 200,
         max_body_size: int | None = None,
         inline: bool = False,
+        tags: Iterable[str] = (),
+        summary: str | None = None,
+        description: str | None = None,
+        deprecated: bool = False,
+        operation_id: str | None = None,
+        include_in_schema: bool = True,
     ) -> Callable[[H], H]:
         """Register the decorated handler for ``methods`` at the path template ``path``.
 
-        ``inline=True`` runs a ``def`` handler directly on the ASGI event loop instead of the
-        thread pool: only for handlers that never block.
+        ``inline=True`` runs a ``def`` handler (and its ``def`` dependencies) directly on the
+        ASGI event loop instead of the thread pool: only for code that never blocks. The
+        other keywords describe the operation in the OpenAPI document.
         """
         method_tuple = tuple(dict.fromkeys(m.upper() for m in methods))
 
         def register(handler: H) -> H:
+            # The scope applying the decorator: postponed annotations may name its locals.
+            scope = sys._getframe(1).f_locals
             endpoint = Endpoint(
                 handler,
                 template=path,
@@ -111,6 +141,14 @@ class App:
                 status_code=status_code,
                 max_body_size=self.max_body_size if max_body_size is None else max_body_size,
                 inline=inline,
+                overrides=self.dependency_overrides,
+                tags=tuple(tags),
+                summary=summary,
+                description=description,
+                deprecated=deprecated,
+                operation_id=operation_id,
+                include_in_schema=include_in_schema,
+                localns=scope,
             )
             known = self._names.get(endpoint.name)
             if known is not None and known.template != path:
@@ -164,6 +202,25 @@ class App:
             self._exception_handlers[exc_type] = handler
             self._handler_cache.clear()
             return handler
+
+        return register
+
+    def validation_error_renderer(
+        self, *, status: int = 422, media_type: str = "application/json"
+    ) -> Callable[
+        [Callable[[list[ValidationErrorItem]], R]], Callable[[list[ValidationErrorItem]], R]
+    ]:
+        """Render every request validation error with the decorated function, app-wide.
+
+        The function gets the list of errors (loc/msg/type) and returns the body (encoded as
+        JSON); its return annotation is the schema the OpenAPI document shows for it.
+        """
+
+        def register(
+            render: Callable[[list[ValidationErrorItem]], R],
+        ) -> Callable[[list[ValidationErrorItem]], R]:
+            self._validation_renderer = ValidationRenderer(status, media_type, render)
+            return render
 
         return register
 
@@ -254,12 +311,28 @@ class App:
             if endpoint.reads_body:
                 self._check_declared_length(request, endpoint.max_body_size)
                 request.body = request._read_body(endpoint.max_body_size)
-            result = endpoint.handler(**endpoint.arguments(request))
-            if endpoint.is_async:
-                result = run_on_thread_loop(result)
-            return endpoint.render(result)
+            if endpoint.simple:
+                return endpoint.render(
+                    self._call_sync(endpoint, endpoint.arguments_sync(request, _NO_STACK))
+                )
+            with contextlib.ExitStack() as stack:
+                arguments = endpoint.arguments_sync(request, stack)
+                return endpoint.render(self._call_sync(endpoint, arguments))
+            raise _suppressed(endpoint)  # a generator dependency swallowed the exception
         except Exception as exc:
             return self._error_response_sync(request, exc)
+
+    @staticmethod
+    def _call_sync(endpoint: Endpoint, arguments: dict[str, Any]) -> Any:
+        result = endpoint.handler(**arguments)
+        return run_on_thread_loop(result) if endpoint.is_async else result
+
+    async def _call_async(self, endpoint: Endpoint, arguments: dict[str, Any]) -> Any:
+        if endpoint.is_async:
+            return await endpoint.handler(**arguments)
+        if endpoint.inline:
+            return endpoint.handler(**arguments)
+        return await self.thread_pool.run(endpoint.handler, **arguments)
 
     async def handle_async(self, request: Request) -> Response:
         """Answer ``request`` on the event loop (ASGI mode); never raises for a client's input."""
@@ -272,13 +345,13 @@ class App:
             if endpoint.reads_body:
                 self._check_declared_length(request, endpoint.max_body_size)
                 request.body = await request._receive_body(endpoint.max_body_size)
-            if endpoint.is_async:
-                result = await endpoint.handler(**endpoint.arguments(request))
-            elif endpoint.inline:
-                result = endpoint.handler(**endpoint.arguments(request))
-            else:
-                result = await self.thread_pool.run(endpoint.handler, **endpoint.arguments(request))
-            return endpoint.render(result)
+            if endpoint.simple:
+                arguments = endpoint.arguments_sync(request, _NO_STACK)
+                return endpoint.render(await self._call_async(endpoint, arguments))
+            async with contextlib.AsyncExitStack() as stack:
+                arguments = await endpoint.arguments_async(request, stack, self.thread_pool)
+                return endpoint.render(await self._call_async(endpoint, arguments))
+            raise _suppressed(endpoint)  # a generator dependency swallowed the exception
         except ClientDisconnected:
             raise
         except Exception as exc:
@@ -300,6 +373,13 @@ class App:
         return found
 
     def _default_error_response(self, request: Request, exc: Exception) -> Response:
+        if isinstance(exc, RequestValidationError) and self._validation_renderer is not None:
+            status, media_type, render = self._validation_renderer
+            try:
+                body = json_encode(render(exc.errors))
+            except Exception as failure:
+                return self._handler_failed(request, exc, failure)
+            return Response(body, status_code=status, media_type=media_type)
         if isinstance(exc, HTTPError):
             return problem_response(exc)
         logger.error("unhandled exception in %s %s", request.method, request.path, exc_info=exc)
@@ -335,6 +415,15 @@ class App:
             return _checked_response(handler, result)
         except Exception as failure:
             return self._handler_failed(request, exc, failure)
+
+
+_NO_STACK = contextlib.ExitStack()
+
+
+def _suppressed(endpoint: Endpoint) -> RuntimeError:
+    return RuntimeError(
+        f"a generator dependency of {endpoint.name!r} swallowed an exception; re-raise it"
+    )
 
 
 def _checked_response(handler: Any, result: Any) -> Response:

@@ -39,15 +39,24 @@ class ASGIRequest(Request):
     def _build_headers(self) -> Headers:
         return Headers.from_asgi(self.scope["headers"])
 
+    def _header_values(self, name: bytes) -> list[str]:
+        """Every value of one header, straight from the scope (``name`` is lowercase)."""
+        return [
+            value.decode("latin-1")
+            for key, value in self.scope["headers"]
+            if key == name or (len(key) == len(name) and key.lower() == name)
+        ]
+
     def _raw_content_length(self) -> str | None:
-        found: str | None = None
-        for name, value in self.scope["headers"]:
-            if name == b"content-length" or (len(name) == 14 and name.lower() == b"content-length"):
-                text = value.decode("latin-1")
-                if found is not None and found != text:
-                    return f"{found},{text}"  # conflicting values: malformed by construction
-                found = text
-        return found
+        values = self._header_values(b"content-length")
+        if not values:
+            return None
+        # Repeated fields are joined; parse_content_length then refuses anything but one number.
+        return values[0] if len(values) == 1 else ",".join(values)
+
+    def _raw_content_type(self) -> str | None:
+        values = self._header_values(b"content-type")
+        return values[0] if len(values) == 1 else None if not values else ",".join(values)
 
     async def _receive_body(self, limit: int) -> bytes:
         chunks: list[bytes] = []

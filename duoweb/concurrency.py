@@ -46,10 +46,10 @@ class ThreadPool:
                 executor = self._executor
         return executor
 
-    async def run(self, function: Callable[..., T], /, **kwargs: Any) -> T:
-        """Call ``function(**kwargs)`` on a pool thread and await its result."""
+    async def run(self, function: Callable[..., T], /, *args: Any, **kwargs: Any) -> T:
+        """Call ``function(*args, **kwargs)`` on a pool thread and await its result."""
         context = contextvars.copy_context()
-        call = functools.partial(context.run, function, **kwargs)
+        call = functools.partial(context.run, function, *args, **kwargs)
         return await asyncio.get_running_loop().run_in_executor(self._get_executor(), call)
 
     def shutdown(self) -> None:

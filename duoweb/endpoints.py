@@ -2,40 +2,175 @@
 
 from __future__ import annotations
 
+import contextlib
+import dataclasses
 import inspect
+import logging
 import typing
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from typing import Any
 
-from duoweb.encoding import json_encode
+from duoweb.concurrency import ThreadPool, run_on_thread_loop
+from duoweb.dependencies import Depends
+from duoweb.errors import RequestValidationError, ValidationErrorItem
+from duoweb.models import BodyParam, carries_model
+from duoweb.params import Body, Param, ScalarParam, scalar_param, split_annotated, strip_optional
 from duoweb.requests import Request
-from duoweb.responses import JSON_HEADERS, Response
-from duoweb.routing import CONVERTER_FOR_TYPE, RouteDefinitionError
+from duoweb.responses import Response
+from duoweb.return_types import ResponsePlan
+from duoweb.routing import BUILTIN_KINDS, CONVERTER_FOR_TYPE, RouteDefinitionError
 
 Handler = Callable[..., Any]
 
+logger = logging.getLogger("duoweb")
 
-def _describe(handler: Handler) -> str:
-    return f"{getattr(handler, '__module__', '?')}.{getattr(handler, '__qualname__', handler)!s}"
+
+def describe(function: Callable[..., Any]) -> str:
+    """``module.qualname`` of a function, for error messages and logs."""
+    module = getattr(function, "__module__", "?")
+    return f"{module}.{getattr(function, '__qualname__', repr(function))}"
+
+
+@dataclasses.dataclass(slots=True)
+class SignaturePlan:
+    """Where each parameter of one function (handler or provider) comes from."""
+
+    function: Callable[..., Any]
+    path: list[str]
+    request: str | None
+    scalars: list[ScalarParam]
+    body: BodyParam | None
+    dependencies: list[tuple[str, Depends]]
+    path_types: dict[str, Any]
+
+    def extract(self, request: Request, errors: list[ValidationErrorItem]) -> dict[str, Any]:
+        """Every argument except dependencies; failed checks are added to ``errors``."""
+        params = request.path_params
+        arguments = {name: params[name] for name in self.path}
+        if self.request is not None:
+            arguments[self.request] = request
+        for scalar in self.scalars:
+            arguments[scalar.name] = scalar.extract(request, errors)
+        if self.body is not None:
+            try:
+                arguments[self.body.name] = self.body.extract(request)
+            except RequestValidationError as exc:
+                errors.extend(exc.errors)
+        return arguments
+
+
+def resolve_hints(
+    function: Callable[..., Any], localns: Mapping[str, Any] | None = None
+) -> dict[str, Any]:
+    """The function's annotations, evaluated also in ``localns`` (the defining scope).
+
+    That lets postponed annotations name classes and providers local to a function.
+    """
+    return typing.get_type_hints(function, localns=dict(localns or {}), include_extras=True)
+
+
+def plan_signature(
+    function: Callable[..., Any],
+    template_params: Mapping[str, Any],
+    localns: Mapping[str, Any] | None = None,
+) -> SignaturePlan:
+    """Inspect ``function`` once and decide the source of each of its parameters."""
+    where = describe(function)
+    try:
+        hints = resolve_hints(function, localns)
+    except Exception as exc:
+        raise RouteDefinitionError(f"{where}: cannot resolve annotations: {exc}") from exc
+    plan = SignaturePlan(function, [], None, [], None, [], {})
+    for name, parameter in inspect.signature(function).parameters.items():
+        if parameter.kind in (parameter.VAR_POSITIONAL, parameter.VAR_KEYWORD):
+            raise RouteDefinitionError(f"{where}: *{name} parameters are not supported")
+        if parameter.kind is parameter.POSITIONAL_ONLY:
+            raise RouteDefinitionError(f"{where}: positional-only parameter {name!r}")
+        annotation = hints.get(name, str)
+        default = (
+            dataclasses.MISSING
+            if parameter.default is inspect.Parameter.empty
+            else parameter.default
+        )
+        _plan_parameter(plan, where, name, annotation, default, template_params)
+    return plan
+
+
+def _plan_parameter(
+    plan: SignaturePlan,
+    where: str,
+    name: str,
+    annotation: Any,
+    default: Any,
+    template_params: Mapping[str, Any],
+) -> None:
+    base, metadata = split_annotated(annotation)
+    depends = next((m for m in metadata if isinstance(m, Depends)), None)
+    if depends is None and isinstance(default, Depends):
+        depends = default
+    if depends is not None:
+        plan.dependencies.append((name, depends))
+        return
+    if isinstance(base, type) and issubclass(base, Request):
+        plan.request = name
+        return
+    marker = next((m for m in metadata if isinstance(m, Param | Body)), None)
+    if name in template_params and marker is None:
+        plan.path.append(name)
+        plan.path_types[name] = base
+        return
+    inner, optional = strip_optional(base)
+    if isinstance(marker, Body) or (marker is None and carries_model(inner)):
+        if plan.body is not None:
+            raise RouteDefinitionError(
+                f"{where}: parameters {plan.body.name!r} and {name!r} both come from the body"
+            )
+        try:
+            plan.body = BodyParam(name, base, default, optional)
+        except Exception as exc:
+            raise RouteDefinitionError(
+                f"{where}: body parameter {name!r} of type {base!r} is not decodable: {exc}"
+            ) from exc
+        return
+    try:
+        scalar = scalar_param(name, base, metadata, default, marker)
+    except Exception as exc:
+        raise RouteDefinitionError(
+            f"{where}: parameter {name!r}: {annotation!r} cannot be checked: {exc}"
+        ) from exc
+    if scalar is None:
+        raise RouteDefinitionError(
+            f"{where}: parameter {name!r} has unsupported type {annotation!r}; a parameter "
+            "is a path/query/header/cookie scalar (or list of them), a model (body), the "
+            "Request, or Depends(...)"
+        )
+    plan.scalars.append(scalar)
+
+
+@dataclasses.dataclass(slots=True)
+class DependencyNode:
+    """One provider call in a route's dependency tree, in the order they must run."""
+
+    key: object
+    provider: Callable[..., Any]
+    plan: SignaturePlan
+    kind: str  # "function", "coroutine", "generator" or "asyncgen"
+    needs: list[tuple[str, object]]
+
+
+def provider_kind(provider: Callable[..., Any]) -> str:
+    """How a provider produces its value."""
+    if inspect.isasyncgenfunction(provider):
+        return "asyncgen"
+    if inspect.isgeneratorfunction(provider):
+        return "generator"
+    if inspect.iscoroutinefunction(provider):
+        return "coroutine"
+    return "function"
 
 
 class Endpoint:
     """One route's handler with everything per-request work needs, computed at startup."""
-
-    __slots__ = (
-        "handler",
-        "inline",
-        "is_async",
-        "max_body_size",
-        "methods",
-        "name",
-        "param_types",
-        "passes_path_params_only",
-        "reads_body",
-        "request_param",
-        "status_code",
-        "template",
-    )
 
     def __init__(
         self,
@@ -48,85 +183,220 @@ class Endpoint:
         status_code: int,
         max_body_size: int,
         inline: bool,
+        overrides: Mapping[Callable[..., Any], Callable[..., Any]],
+        tags: tuple[str, ...] = (),
+        summary: str | None = None,
+        description: str | None = None,
+        deprecated: bool = False,
+        operation_id: str | None = None,
+        include_in_schema: bool = True,
+        localns: Mapping[str, Any] | None = None,
     ) -> None:
         self.handler = handler
+        self._localns = localns
         self.template = template
+        self.template_params = template_params
         self.methods = methods
         self.name = name
         self.status_code = status_code
         self.max_body_size = max_body_size
         self.inline = inline
+        self.tags = tags
+        self.summary = summary
+        self.description = description
+        self.deprecated = deprecated
+        self.operation_id = operation_id
+        self.include_in_schema = include_in_schema
         self.is_async = inspect.iscoroutinefunction(handler)
-        self.request_param: str | None = None
-        self.param_types: dict[str, str] = {}
-        self._plan(template_params)
-        self.reads_body = self.request_param is not None
-        self.passes_path_params_only = self.request_param is None
-
-    def _plan(self, template_params: dict[str, str | None]) -> None:
-        """Decide where each parameter comes from; unsupported ones fail at startup."""
-        where = _describe(self.handler)
-        try:
-            hints = typing.get_type_hints(self.handler, include_extras=True)
-        except Exception as exc:
-            raise RouteDefinitionError(f"{where}: cannot resolve annotations: {exc}") from exc
-        signature = inspect.signature(self.handler)
-        for name, parameter in signature.parameters.items():
-            if parameter.kind in (parameter.VAR_POSITIONAL, parameter.VAR_KEYWORD):
-                raise RouteDefinitionError(f"{where}: *{name} parameters are not supported")
-            annotation = hints.get(name, inspect.Parameter.empty)
-            if isinstance(annotation, type) and issubclass(annotation, Request):
-                self.request_param = name
-            elif name in template_params:
-                self.param_types[name] = self._path_kind(where, name, annotation, template_params)
-            else:
-                raise RouteDefinitionError(
-                    f"{where}: parameter {name!r} is not in the path {self.template!r} "
-                    "and is not the Request"
-                )
-        for missing in template_params.keys() - self.param_types.keys():
+        self.plan = plan_signature(handler, template_params, localns)
+        where = describe(handler)
+        self.param_types = {
+            name: _path_kind(where, name, self.plan.path_types[name], template_params[name])
+            for name in self.plan.path
+        }
+        hints = resolve_hints(handler, localns)
+        self.response_plan = ResponsePlan(hints.get("return", inspect.Parameter.empty), status_code)
+        self._overrides = overrides
+        self._overrides_version = -1
+        self.nodes: list[DependencyNode] = []
+        self.plan_dependencies()
+        unused = template_params.keys() - self._path_names_used()
+        if unused:
             raise RouteDefinitionError(
-                f"{where}: path parameter {missing!r} of {self.template!r} has no handler parameter"
+                f"{where}: path parameter(s) {', '.join(sorted(unused))} of {template!r} "
+                "are used by neither the handler nor its dependencies"
             )
+        self.reads_body = self._reads_body()
+        self.simple = not self.nodes and not self.plan.scalars and self.plan.body is None
 
-    @staticmethod
-    def _path_kind(where: str, name: str, annotation: Any, template: dict[str, str | None]) -> str:
-        declared = template[name]
-        if annotation is inspect.Parameter.empty:
-            return declared or "str"
-        kind = CONVERTER_FOR_TYPE.get(annotation)
-        if kind is None:
-            raise RouteDefinitionError(
-                f"{where}: path parameter {name!r} is annotated {annotation!r}; "
-                "use int, float, str or uuid.UUID"
-            )
-        if declared is None:
-            return kind
-        if declared == "path" and kind == "str":
-            return "path"
-        if declared != kind:
-            raise RouteDefinitionError(
-                f"{where}: path parameter {name!r} is {declared!r} in the template "
-                f"but annotated {annotation!r}"
-            )
-        return kind
+    # --- planning ----------------------------------------------------------------------------
 
-    def arguments(self, request: Request) -> dict[str, Any]:
-        """The keyword arguments for one call of the handler."""
-        if self.passes_path_params_only:
-            return request.path_params
-        arguments = dict(request.path_params)
-        if self.request_param is not None:
-            arguments[self.request_param] = request
+    def plan_dependencies(self) -> None:
+        """(Re)build the ordered provider list, applying the app's dependency overrides."""
+        version = getattr(self._overrides, "version", 0)
+        nodes: dict[object, DependencyNode] = {}
+        visiting: set[object] = set()
+
+        def visit(depends: Depends) -> object:
+            provider = self._overrides.get(depends.provider, depends.provider)
+            key: object = depends.provider if depends.use_cache else object()
+            if key in nodes:
+                return key
+            if key in visiting:
+                raise RouteDefinitionError(f"dependency cycle through {describe(provider)}")
+            visiting.add(key)
+            plan = plan_signature(provider, self.template_params, self._localns)
+            needs = [(name, visit(inner)) for name, inner in plan.dependencies]
+            nodes[key] = DependencyNode(key, provider, plan, provider_kind(provider), needs)
+            visiting.discard(key)
+            return key
+
+        self.needs = [(name, visit(depends)) for name, depends in self.plan.dependencies]
+        self.nodes = list(nodes.values())
+        self._overrides_version = version
+
+    def _path_names_used(self) -> set[str]:
+        used = set(self.plan.path)
+        for node in self.nodes:
+            used.update(node.plan.path)
+        return used
+
+    def _reads_body(self) -> bool:
+        plans = [self.plan, *(node.plan for node in self.nodes)]
+        return any(p.request is not None or p.body is not None for p in plans)
+
+    def _refresh(self) -> None:
+        if getattr(self._overrides, "version", 0) != self._overrides_version:
+            self.plan_dependencies()
+            self.reads_body = self._reads_body()
+
+    # --- per request -------------------------------------------------------------------------
+
+    def _extract_all(self, request: Request) -> tuple[dict[str, Any], list[dict[str, Any]]]:
+        """Every non-dependency argument of the handler and its providers, validated together."""
+        errors: list[ValidationErrorItem] = []
+        provider_args = [node.plan.extract(request, errors) for node in self.nodes]
+        arguments = self.plan.extract(request, errors)
+        if errors:
+            raise RequestValidationError(errors)
+        return arguments, provider_args
+
+    def arguments_sync(self, request: Request, stack: contextlib.ExitStack) -> dict[str, Any]:
+        """The handler's keyword arguments, running providers synchronously (WSGI mode)."""
+        if self.simple:
+            return self.plan.extract(request, []) if self.plan.request else request.path_params
+        self._refresh()
+        arguments, provider_args = self._extract_all(request)
+        values: dict[object, Any] = {}
+        for node, kwargs in zip(self.nodes, provider_args, strict=True):
+            for name, key in node.needs:
+                kwargs[name] = values[key]
+            values[node.key] = _call_provider_sync(node, kwargs, stack)
+        for name, key in self.needs:
+            arguments[name] = values[key]
+        return arguments
+
+    async def arguments_async(
+        self, request: Request, stack: contextlib.AsyncExitStack, pool: ThreadPool
+    ) -> dict[str, Any]:
+        """The handler's keyword arguments, awaiting providers (ASGI mode)."""
+        if self.simple:
+            return self.plan.extract(request, []) if self.plan.request else request.path_params
+        self._refresh()
+        arguments, provider_args = self._extract_all(request)
+        values: dict[object, Any] = {}
+        for node, kwargs in zip(self.nodes, provider_args, strict=True):
+            for name, key in node.needs:
+                kwargs[name] = values[key]
+            values[node.key] = await _call_provider_async(node, kwargs, stack, pool, self.inline)
+        for name, key in self.needs:
+            arguments[name] = values[key]
         return arguments
 
     def render(self, result: Any) -> Response:
-        """Turn what the handler returned into a Response."""
-        if isinstance(result, Response):
-            return result
-        if result is None:
-            return Response._trusted(204, b"", [])
-        return Response._trusted(self.status_code, json_encode(result), list(JSON_HEADERS))
+        """Turn what the handler returned into a Response, as its return annotation says."""
+        return self.response_plan.render(result)
 
     def __repr__(self) -> str:
         return f"<Endpoint {'|'.join(self.methods)} {self.template} -> {self.name}>"
+
+
+def _path_kind(where: str, name: str, annotation: Any, declared: str | None) -> str:
+    """The router converter for a path parameter, from its annotation and the template."""
+    annotation, _ = split_annotated(annotation)
+    if declared is not None and declared not in BUILTIN_KINDS:
+        return declared  # a custom converter: its own return type, whatever the annotation
+    if declared == "path" and annotation is str:
+        return declared
+    kind = CONVERTER_FOR_TYPE.get(annotation)
+    if kind is None:
+        raise RouteDefinitionError(
+            f"{where}: path parameter {name!r} is annotated {annotation!r}; "
+            "use int, float, str or uuid.UUID"
+        )
+    if declared is not None and declared != kind:
+        raise RouteDefinitionError(
+            f"{where}: path parameter {name!r} is {declared!r} in the template "
+            f"but annotated {annotation!r}"
+        )
+    return kind
+
+
+def _logged(node: DependencyNode, exc: Exception) -> None:
+    from duoweb.errors import HTTPError
+
+    if not isinstance(exc, HTTPError):
+        logger.error("dependency %s failed", describe(node.provider), exc_info=exc)
+
+
+def _call_provider_sync(
+    node: DependencyNode, kwargs: dict[str, Any], stack: contextlib.ExitStack
+) -> Any:
+    try:
+        kind = node.kind
+        if kind == "function":
+            return node.provider(**kwargs)
+        if kind == "coroutine":
+            return run_on_thread_loop(node.provider(**kwargs))
+        if kind == "generator":
+            return stack.enter_context(contextlib.contextmanager(node.provider)(**kwargs))
+        manager = contextlib.asynccontextmanager(node.provider)(**kwargs)
+        value = run_on_thread_loop(manager.__aenter__())
+        stack.push(lambda *exc: run_on_thread_loop(manager.__aexit__(*exc)))
+        return value
+    except Exception as exc:
+        _logged(node, exc)
+        raise
+
+
+async def _call_provider_async(
+    node: DependencyNode,
+    kwargs: dict[str, Any],
+    stack: contextlib.AsyncExitStack,
+    pool: ThreadPool,
+    inline: bool,
+) -> Any:
+    try:
+        kind = node.kind
+        if kind == "coroutine":
+            return await node.provider(**kwargs)
+        if kind == "asyncgen":
+            manager = contextlib.asynccontextmanager(node.provider)(**kwargs)
+            return await stack.enter_async_context(manager)
+        if kind == "function":
+            if inline:
+                return node.provider(**kwargs)
+            return await pool.run(node.provider, **kwargs)
+        sync_manager = contextlib.contextmanager(node.provider)(**kwargs)
+        if inline:
+            return stack.enter_context(sync_manager)
+        value = await pool.run(sync_manager.__enter__)
+
+        async def leave(*exc: Any) -> bool | None:
+            return await pool.run(sync_manager.__exit__, *exc)
+
+        stack.push_async_exit(leave)
+        return value
+    except Exception as exc:
+        _logged(node, exc)
+        raise

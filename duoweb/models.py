@@ -2,19 +2,27 @@
 
 from __future__ import annotations
 
+import dataclasses
+import functools
 import re
+import types
+import typing
 from collections.abc import Sequence
 from typing import Any
 
 import msgspec
 
 from duoweb.errors import HTTPError, RequestValidationError, ValidationErrorItem
+from duoweb.headers import parse_content_type
 
 Loc = tuple[str | int, ...]
 
 # msgspec reports where a value failed as a JSONPath suffix: "... - at `$.items[0].price`".
 _MSGSPEC_PATH = re.compile(r" - at `\$(.*)`$")
 _MSGSPEC_STEP = re.compile(r"\.([^.\[]+)|\[(\d+)\]|\[(?:'|\")(.*?)(?:'|\")\]")
+
+
+_MSGSPEC_MISSING = re.compile(r"^Object missing required field `(.*)`$")
 
 
 def from_msgspec(exc: msgspec.ValidationError, prefix: Loc) -> RequestValidationError:
@@ -27,7 +35,14 @@ def from_msgspec(exc: msgspec.ValidationError, prefix: Loc) -> RequestValidation
         for step in _MSGSPEC_STEP.finditer(found.group(1)):
             name, index, quoted = step.groups()
             loc.append(int(index) if index is not None else (name or quoted or ""))
-    return RequestValidationError([ValidationErrorItem(tuple(loc), message, "validation_error")])
+    kind = (
+        "type_error" if message.startswith("Expected `") and ", got `" in message else "value_error"
+    )
+    missing = _MSGSPEC_MISSING.match(message)
+    if missing:
+        loc.append(missing.group(1))
+        message, kind = "Field required", "missing"
+    return RequestValidationError([ValidationErrorItem(tuple(loc), message, kind)])
 
 
 def from_pydantic(errors: Sequence[Any], prefix: Loc) -> RequestValidationError:
@@ -56,7 +71,96 @@ def decode_pydantic_json(model: Any, body: bytes, *, strict: bool = True) -> Any
         raise from_pydantic(errors, ("body",)) from None
 
 
-def require_json(content_type: tuple[str, dict[str, str]]) -> None:
-    """Answer 415 unless the media type is application/json (parameters allowed)."""
-    if content_type[0] != "application/json":
+def require_json(request: Any) -> None:
+    """Answer 415 unless the request's media type is application/json (parameters allowed)."""
+    raw = request._raw_content_type()
+    if raw == "application/json":
+        return
+    if raw is None or parse_content_type(raw)[0] != "application/json":
         raise HTTPError(415, "The request body must be application/json.")
+
+
+def _is_pydantic_model(annotation: Any) -> bool:
+    return isinstance(annotation, type) and hasattr(annotation, "__pydantic_validator__")
+
+
+def is_model_type(annotation: Any) -> bool:
+    """True for a pydantic model, msgspec Struct, dataclass or TypedDict class."""
+    if not isinstance(annotation, type):
+        return False
+    return (
+        _is_pydantic_model(annotation)
+        or issubclass(annotation, msgspec.Struct)
+        or dataclasses.is_dataclass(annotation)
+        or typing.is_typeddict(annotation)
+    )
+
+
+def carries_model(annotation: Any) -> bool:
+    """True when ``annotation`` is a model type or contains one (``list[Item]``, ``Item|None``)."""
+    if is_model_type(annotation):
+        return True
+    return any(carries_model(arg) for arg in typing.get_args(annotation))
+
+
+def carries_pydantic(annotation: Any) -> bool:
+    """True when ``annotation`` is or contains a pydantic model."""
+    if _is_pydantic_model(annotation):
+        return True
+    return any(carries_pydantic(arg) for arg in typing.get_args(annotation))
+
+
+class BodyParam:
+    """A parameter decoded from the JSON body into its annotated type, strictly."""
+
+    __slots__ = ("_decode", "_pydantic", "annotation", "default", "name", "required")
+
+    def __init__(self, name: str, annotation: Any, default: Any, optional: bool) -> None:
+        self.name = name
+        self.annotation = annotation
+        self.required = default is dataclasses.MISSING and not optional
+        self.default = None if default is dataclasses.MISSING else default
+        self._pydantic = carries_pydantic(annotation)
+        target = _strip_none(annotation)
+        if self._pydantic:
+            if _is_pydantic_model(target):
+                validator = target.__pydantic_validator__
+            else:
+                from pydantic import TypeAdapter
+
+                validator = TypeAdapter(target).validator
+            self._decode: Any = functools.partial(validator.validate_json, strict=True)
+        else:
+            self._decode = msgspec.json.Decoder(target).decode
+
+    def extract(self, request: Any) -> Any:
+        """The decoded body: 415 unless JSON, 400 if malformed, 422 if it fails validation."""
+        body: bytes = request.body
+        if not body and not self.required:
+            return self.default
+        require_json(request)
+        if self._pydantic:
+            from pydantic import ValidationError
+
+            try:
+                return self._decode(body)
+            except ValidationError as exc:
+                errors = exc.errors(include_url=False, include_input=False)
+                if any(error.get("type") == "json_invalid" for error in errors):
+                    raise HTTPError(400, "Malformed JSON body.") from None
+                raise from_pydantic(errors, ("body",)) from None
+        try:
+            return self._decode(body)
+        except msgspec.ValidationError as exc:
+            raise from_msgspec(exc, ("body",)) from None
+        except msgspec.DecodeError:
+            raise HTTPError(400, "Malformed JSON body.") from None
+
+
+def _strip_none(annotation: Any) -> Any:
+    origin = typing.get_origin(annotation)
+    if origin is typing.Union or origin is types.UnionType:
+        members = [arg for arg in typing.get_args(annotation) if arg is not type(None)]
+        if len(members) == 1:
+            return members[0]
+    return annotation

@@ -66,6 +66,10 @@ class Request:
         """The Content-Length field as sent, without building the whole headers view."""
         raise NotImplementedError
 
+    def _raw_content_type(self) -> str | None:
+        """The Content-Type field as sent, without building the whole headers view."""
+        raise NotImplementedError
+
     def _read_body(self, limit: int) -> bytes:
         """Read the whole body synchronously, at most ``limit`` bytes (WSGI)."""
         raise NotImplementedError

@@ -5,7 +5,7 @@ from __future__ import annotations
 import uuid
 from typing import TYPE_CHECKING, Any
 
-from duoweb._route_templates import RouteDefinitionError, build_path, parse_template
+from duoweb._route_templates import BUILTIN_KINDS, RouteDefinitionError, build_path, parse_template
 
 if TYPE_CHECKING:
     from duoweb._router_py import Router
@@ -29,6 +29,7 @@ def template_parameters(template: str) -> dict[str, str | None]:
 
 
 __all__ = [
+    "BUILTIN_KINDS",
     "CONVERTER_FOR_TYPE",
     "RouteDefinitionError",
     "Router",

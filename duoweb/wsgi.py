@@ -65,6 +65,10 @@ class WSGIRequest(Request):
         value = self.environ.get("CONTENT_LENGTH")
         return value if value else None
 
+    def _raw_content_type(self) -> str | None:
+        value = self.environ.get("CONTENT_TYPE")
+        return value if value else None
+
     def _is_chunked(self) -> bool:
         environ = self.environ
         return (

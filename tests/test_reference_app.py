@@ -6,13 +6,14 @@ from collections.abc import Iterator
 
 import pytest
 
-from benchmarks.app import app
+from benchmarks import app as declared
+from benchmarks import app_handwritten as handwritten
 from duoweb.testing import Mode, TestClient
 
 
-@pytest.fixture
-def client(mode: Mode) -> Iterator[TestClient]:
-    with TestClient(app, mode) as test_client:
+@pytest.fixture(params=[declared, handwritten], ids=["declared", "handwritten"])
+def client(mode: Mode, request: pytest.FixtureRequest) -> Iterator[TestClient]:
+    with TestClient(request.param.app, mode) as test_client:
         yield test_client
 
 

@@ -1,0 +1,90 @@
+"""The reference app with routes 4 and 5 hand-written against Request.
+
+benchmarks/app.py declares the same routes' parameters and model in the signature; the
+benchmarks compare the two to show what the declared form costs.
+"""
+
+from __future__ import annotations
+
+import itertools
+from typing import Annotated, Any
+
+from pydantic import BaseModel, Field
+
+from duoweb import App, HTTPError, PlainTextResponse, Request, RequestValidationError
+from duoweb.errors import ValidationErrorItem
+from duoweb.models import decode_pydantic_json, require_json
+
+app = App()
+
+
+@app.get("/plaintext", inline=True)
+def plaintext() -> PlainTextResponse:
+    """Route 1: a fixed text body."""
+    return PlainTextResponse("Hello, World!")
+
+
+@app.get("/json", inline=True)
+def json() -> dict[str, str]:
+    """Route 2: a fixed JSON object."""
+    return {"message": "Hello, World!"}
+
+
+def _add_numbered_route(k: int) -> None:
+    @app.get(f"/api/v1/r{k}/{{id}}", name=f"r{k}", inline=True)
+    def numbered(id: int) -> dict[str, int]:
+        return {"route": k, "id": id}
+
+
+for _k in range(100):
+    _add_numbered_route(_k)
+
+
+@app.get("/search", inline=True)
+def search(request: Request) -> dict[str, Any]:
+    """Route 4: a required ``q`` and a bounded ``limit`` from the query string."""
+    query = request.query
+    errors: list[ValidationErrorItem] = []
+    q = query.get("q")
+    if q is None:
+        errors.append(ValidationErrorItem(("query", "q"), "Field required", "missing"))
+    raw_limit = query.get("limit")
+    limit = 10
+    if raw_limit is not None:
+        try:
+            limit = int(raw_limit)
+        except ValueError:
+            errors.append(ValidationErrorItem(("query", "limit"), "Not an integer", "int_parsing"))
+        else:
+            if not 1 <= limit <= 100:
+                errors.append(
+                    ValidationErrorItem(("query", "limit"), "Must be 1..100", "out_of_range")
+                )
+    if errors:
+        raise RequestValidationError(errors)
+    return {"q": q, "limit": limit}
+
+
+class NewItem(BaseModel):
+    """Route 5's request body."""
+
+    name: Annotated[str, Field(min_length=1, max_length=64)]
+    price: Annotated[float, Field(gt=0)]
+    tags: list[str] = []
+
+
+_ids = itertools.count(1)
+
+
+@app.post("/items", status_code=201, inline=True)
+def create_item(request: Request) -> dict[str, Any]:
+    """Route 5: a validated JSON body, answered with 201 and the stored item."""
+    require_json(request)
+    item = decode_pydantic_json(NewItem, request.body)
+    if not isinstance(item, NewItem):  # pragma: no cover - decode_pydantic_json guarantees it
+        raise HTTPError(500)
+    return {"id": next(_ids), "name": item.name, "price": item.price, "tags": item.tags}
+
+
+wsgi = app.wsgi
+asgi = app.asgi

@@ -1,0 +1,296 @@
+"""Where a handler parameter comes from (Query, Header, Cookie, Body) and how text becomes a value.
+
+Markers go in ``Annotated``: ``limit: Annotated[int, Query(ge=1, le=100)] = 10``. Constraints
+may also be given the ways pydantic and msgspec already understand — ``msgspec.Meta``,
+annotated-types (``annotated_types.Ge(1)``) or a pydantic ``Field(ge=1)`` — and all of them
+become one ``msgspec.Meta`` that msgspec enforces while converting the text.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime
+import decimal
+import enum
+import types
+import typing
+import uuid
+from typing import Any, Literal, Union
+
+import msgspec
+
+from duoweb.errors import ValidationErrorItem
+
+Source = Literal["query", "header", "cookie"]
+
+_CONSTRAINTS = ("gt", "ge", "lt", "le", "multiple_of", "min_length", "max_length", "pattern")
+
+
+class Param:
+    """Base marker: where a scalar parameter is read from, its wire name and its constraints."""
+
+    source: typing.ClassVar[Source]
+
+    def __init__(
+        self,
+        alias: str | None = None,
+        *,
+        gt: float | None = None,
+        ge: float | None = None,
+        lt: float | None = None,
+        le: float | None = None,
+        multiple_of: float | None = None,
+        min_length: int | None = None,
+        max_length: int | None = None,
+        pattern: str | None = None,
+        description: str | None = None,
+        deprecated: bool = False,
+        examples: list[Any] | None = None,
+    ) -> None:
+        self.alias = alias
+        self.constraints = {
+            key: value
+            for key, value in (
+                ("gt", gt),
+                ("ge", ge),
+                ("lt", lt),
+                ("le", le),
+                ("multiple_of", multiple_of),
+                ("min_length", min_length),
+                ("max_length", max_length),
+                ("pattern", pattern),
+            )
+            if value is not None
+        }
+        self.description = description
+        self.deprecated = deprecated
+        self.examples = examples
+
+    def wire_name(self, parameter: str) -> str:
+        """The name the value has in the request."""
+        return self.alias or parameter
+
+
+class Query(Param):
+    """Read the parameter from the query string (the default for scalars)."""
+
+    source = "query"
+
+
+class Header(Param):
+    """Read the parameter from a request header; ``user_agent`` reads ``user-agent``."""
+
+    source = "header"
+
+    def wire_name(self, parameter: str) -> str:
+        """The header name: the alias, or the parameter name with ``_`` as ``-``."""
+        return (self.alias or parameter.replace("_", "-")).lower()
+
+
+class Cookie(Param):
+    """Read the parameter from a request cookie."""
+
+    source = "cookie"
+
+
+class Body:
+    """Read the parameter from the JSON request body (implied for model types)."""
+
+    def __init__(self, *, description: str | None = None) -> None:
+        self.description = description
+
+
+SCALAR_TYPES: tuple[type, ...] = (
+    str,
+    int,
+    float,
+    bool,
+    uuid.UUID,
+    datetime.datetime,
+    datetime.date,
+    datetime.time,
+    datetime.timedelta,
+    decimal.Decimal,
+)
+
+
+def strip_optional(annotation: Any) -> tuple[Any, bool]:
+    """``X | None`` -> (X, True); anything else -> (annotation, False)."""
+    origin = typing.get_origin(annotation)
+    if origin is Union or origin is types.UnionType:
+        members = [arg for arg in typing.get_args(annotation) if arg is not type(None)]
+        if len(members) < len(typing.get_args(annotation)):
+            inner = members[0] if len(members) == 1 else Union[tuple(members)]  # noqa: UP007
+            return inner, True
+    return annotation, False
+
+
+def split_annotated(annotation: Any) -> tuple[Any, tuple[Any, ...]]:
+    """``Annotated[T, a, b]`` -> (T, (a, b)); anything else -> (annotation, ())."""
+    if typing.get_origin(annotation) is typing.Annotated:
+        return annotation.__origin__, tuple(annotation.__metadata__)
+    return annotation, ()
+
+
+def is_scalar(annotation: Any) -> bool:
+    """True for types a single text value converts to (str, int, UUID, date, enums, Literal…)."""
+    if typing.get_origin(annotation) is Literal:
+        return all(isinstance(v, str | int | bool) for v in typing.get_args(annotation))
+    if isinstance(annotation, type):
+        return issubclass(annotation, SCALAR_TYPES) or issubclass(annotation, enum.Enum)
+    origin = typing.get_origin(annotation)
+    if origin is Union or origin is types.UnionType:
+        return all(is_scalar(arg) for arg in typing.get_args(annotation))
+    return False
+
+
+def sequence_item(annotation: Any) -> Any | None:
+    """The item type of ``list[X]``/``tuple[X, ...]``/``set[X]``/``frozenset[X]``, else None."""
+    origin = typing.get_origin(annotation)
+    args = typing.get_args(annotation)
+    if origin in (list, set, frozenset) and len(args) == 1:
+        return args[0]
+    if origin is tuple and len(args) == 2 and args[1] is Ellipsis:
+        return args[0]
+    return None
+
+
+def constraints_from(metadata: tuple[Any, ...]) -> dict[str, Any]:
+    """Collect constraints from Param markers, msgspec.Meta, annotated-types and pydantic Field."""
+    found: dict[str, Any] = {}
+    for item in metadata:
+        if isinstance(item, Param):
+            found.update(item.constraints)
+        elif isinstance(item, msgspec.Meta):
+            found.update(
+                {k: getattr(item, k) for k in _CONSTRAINTS if getattr(item, k) is not None}
+            )
+        else:
+            # annotated-types objects (Ge, Le, MinLen, …) and pydantic FieldInfo (its .metadata
+            # holds annotated-types objects) expose the same attribute names.
+            nested = getattr(item, "metadata", None)
+            if isinstance(nested, list):
+                found.update(constraints_from(tuple(nested)))
+            for key in _CONSTRAINTS:
+                value = getattr(item, key, None)
+                if value is not None and not callable(value):
+                    found[key] = value
+    return found
+
+
+def with_constraints(annotation: Any, constraints: dict[str, Any]) -> Any:
+    """``annotation`` with ``constraints`` attached as a msgspec.Meta (none: unchanged)."""
+    if not constraints:
+        return annotation
+    return typing.Annotated[annotation, msgspec.Meta(**constraints)]
+
+
+def parse_int_text(text: str) -> int:
+    """An int from ASCII digits with an optional leading "-" (no "+", spaces, "_", "5.0")."""
+    digits = text[1:] if text[:1] == "-" else text
+    if not digits or not digits.isascii() or not digits.isdigit():
+        raise ValueError("Expected an integer (ASCII digits with an optional leading -)")
+    return int(text)
+
+
+def _is_int_type(annotation: Any) -> bool:
+    return (
+        isinstance(annotation, type)
+        and issubclass(annotation, int)
+        and not (issubclass(annotation, bool | enum.Enum))
+    )
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class ScalarParam:
+    """A parameter read as text from the query, a header or a cookie, then converted."""
+
+    name: str
+    source: Source
+    key: str
+    target: Any
+    multi: bool
+    required: bool
+    default: Any
+    plain_text: bool
+    int_text: bool
+    annotation: Any
+    marker: Param | None
+
+    def extract(self, request: Any, errors: list[ValidationErrorItem]) -> Any:
+        """The converted value, or the default; a failure is added to ``errors``."""
+        source = self.source
+        if source == "query":
+            container: Any = request.query
+        elif source == "header":
+            container = request.headers
+        else:
+            container = request.cookies
+        raw: Any
+        if self.multi:
+            if source == "cookie":
+                value = container.get(self.key)
+                raw = [] if value is None else [value]
+            else:
+                raw = container.getall(self.key)
+            if not raw:
+                raw = None
+        else:
+            raw = container.get(self.key)
+        if raw is None:
+            if self.required:
+                errors.append(ValidationErrorItem((source, self.key), "Field required", "missing"))
+                return None
+            default = self.default
+            return list(default) if isinstance(default, list) else default
+        if self.plain_text:
+            return raw
+        try:
+            if self.int_text:
+                raw = [parse_int_text(t) for t in raw] if self.multi else parse_int_text(raw)
+                return msgspec.convert(raw, self.target)
+            return msgspec.convert(raw, self.target, strict=False)
+        except (msgspec.ValidationError, ValueError, TypeError) as exc:
+            message = str(exc).split(" - at `", 1)[0]
+            errors.append(ValidationErrorItem((source, self.key), message, "invalid"))
+            return None
+
+
+def scalar_param(
+    name: str,
+    annotation: Any,
+    metadata: tuple[Any, ...],
+    default: Any,
+    marker: Param | None,
+) -> ScalarParam | None:
+    """Plan a query/header/cookie parameter, or None when ``annotation`` is not text-shaped."""
+    inner, optional = strip_optional(annotation)
+    item = sequence_item(inner)
+    multi = item is not None
+    element = inner
+    if multi:
+        element, _ = split_annotated(item)
+        if not is_scalar(element):
+            return None
+    elif not is_scalar(inner):
+        return None
+    source: Source = marker.source if marker is not None else "query"
+    key = marker.wire_name(name) if marker is not None else name
+    constraints = constraints_from(metadata)
+    # For a list, constraints apply to the list itself (min_length/max_length: item count).
+    target = with_constraints(inner, constraints)
+    msgspec.inspect.type_info(target)  # msgspec must understand the target (raises if not)
+    has_default = default is not dataclasses.MISSING
+    return ScalarParam(
+        name=name,
+        source=source,
+        key=key,
+        target=target,
+        multi=multi,
+        required=not has_default and not optional,
+        default=default if has_default else None,
+        plain_text=inner is str and not constraints,
+        int_text=_is_int_type(element),
+        annotation=annotation,
+        marker=marker,
+    )
