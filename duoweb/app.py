@@ -7,7 +7,7 @@ import inspect
 import logging
 import sys
 import traceback
-from collections.abc import Awaitable, Callable, Iterable
+from collections.abc import Awaitable, Callable, Iterable, Mapping
 from typing import Any, NamedTuple, TypeVar, overload
 
 from duoweb.asgi import ASGIAdapter
@@ -68,6 +68,13 @@ class App:
         max_query_params: int = 1000,
         thread_pool_size: int = 40,
         debug: bool = False,
+        title: str = "duoweb API",
+        version: str = "0.1.0",
+        description: str | None = None,
+        openapi_url: str | None = "/openapi.json",
+        docs_url: str | None = "/docs",
+        security_schemes: Mapping[str, Any] | None = None,
+        servers: Iterable[Mapping[str, Any]] = (),
     ) -> None:
         #: Largest request body accepted, in bytes (routes may set their own).
         self.max_body_size = max_body_size
@@ -86,10 +93,25 @@ class App:
         self.dependency_overrides = DependencyOverrides()
         self._validation_renderer: ValidationRenderer | None = None
         self.thread_pool = ThreadPool(thread_pool_size)
+        #: OpenAPI document metadata: API title, version and description.
+        self.title = title
+        self.version = version
+        self.description = description
+        #: Where the OpenAPI document and the interactive docs page are served (None: off).
+        self.openapi_url = openapi_url
+        self.docs_url = docs_url
+        #: OpenAPI security schemes by name (components/securitySchemes).
+        self.security_schemes = dict(security_schemes or {})
+        self.servers = [dict(server) for server in servers]
+        self._openapi_cache: dict[str, dict[str, Any]] = {}
         #: The PEP 3333 WSGI callable for this app.
         self.wsgi = WSGIAdapter(self)
         #: The ASGI 3 callable for this app (http and lifespan scopes).
         self.asgi = ASGIAdapter(self)
+        if openapi_url is not None or docs_url is not None:
+            from duoweb.openapi import install_routes
+
+            install_routes(self)
 
     # --- serving -----------------------------------------------------------------------------
 
@@ -120,6 +142,8 @@ class App:
         deprecated: bool = False,
         operation_id: str | None = None,
         include_in_schema: bool = True,
+        security: Iterable[Mapping[str, Iterable[str]]] | None = None,
+        responses: Mapping[int, Any] | None = None,
     ) -> Callable[[H], H]:
         """Register the decorated handler for ``methods`` at the path template ``path``.
 
@@ -148,6 +172,8 @@ class App:
                 deprecated=deprecated,
                 operation_id=operation_id,
                 include_in_schema=include_in_schema,
+                security=None if security is None else [dict(req) for req in security],
+                responses=dict(responses or {}),
                 localns=scope,
             )
             known = self._names.get(endpoint.name)
@@ -159,6 +185,7 @@ class App:
             self._router.add(path, method_tuple, endpoint, endpoint.param_types)
             self._names.setdefault(endpoint.name, endpoint)
             self._endpoints.append(endpoint)
+            self._openapi_cache.clear()
             return handler
 
         return register
@@ -233,6 +260,15 @@ class App:
             for endpoint in self._endpoints
             for method in endpoint.methods
         ]
+
+    def openapi(self, version: str = "3.1") -> dict[str, Any]:
+        """The OpenAPI document of this app ("3.1" or "3.0"), built once from the routes."""
+        document = self._openapi_cache.get(version)
+        if document is None:
+            from duoweb.openapi import build_document
+
+            document = self._openapi_cache[version] = build_document(self, version)
+        return document
 
     def url_for(self, name: str, /, **params: Any) -> str:
         """The path of the route called ``name`` with ``params`` filled in."""

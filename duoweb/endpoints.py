@@ -190,6 +190,8 @@ class Endpoint:
         deprecated: bool = False,
         operation_id: str | None = None,
         include_in_schema: bool = True,
+        security: list[dict[str, Any]] | None = None,
+        responses: dict[int, Any] | None = None,
         localns: Mapping[str, Any] | None = None,
     ) -> None:
         self.handler = handler
@@ -207,6 +209,10 @@ class Endpoint:
         self.deprecated = deprecated
         self.operation_id = operation_id
         self.include_in_schema = include_in_schema
+        #: OpenAPI security requirements of this operation (None: the app's default).
+        self.security = security
+        #: Extra documented responses: status -> model type or description.
+        self.responses = responses or {}
         self.is_async = inspect.iscoroutinefunction(handler)
         self.plan = plan_signature(handler, template_params, localns)
         where = describe(handler)

@@ -97,10 +97,12 @@ def test_routes_prints_the_reference_app_table(capsys: pytest.CaptureFixture[str
     assert status == 0, err
     lines = out.splitlines()
     assert lines[0].split() == ["METHOD", "PATH", "NAME", "MODE"]
-    assert len(lines) == 1 + 104
-    assert lines[1].split() == ["GET", "/plaintext", "plaintext", "sync"]
-    assert lines[2].split() == ["GET", "/json", "json", "sync"]
-    assert lines[3].split() == ["GET", "/api/v1/r0/{id}", "r0", "sync"]
+    # The five reference route kinds (104 routes) plus the OpenAPI document's own route.
+    assert len(lines) == 1 + 105
+    assert lines[1].split() == ["GET", "/openapi.json", "openapi_document", "sync"]
+    assert lines[2].split() == ["GET", "/plaintext", "plaintext", "sync"]
+    assert lines[3].split() == ["GET", "/json", "json", "sync"]
+    assert lines[4].split() == ["GET", "/api/v1/r0/{id}", "r0", "sync"]
     assert lines[-1].split() == ["POST", "/items", "create_item", "sync"]
     expected = [
         [r.method, r.path, r.name, "async" if r.is_async else "sync"]
@@ -133,7 +135,7 @@ def test_routes_shows_async_handlers_and_every_method(
         """
         from duoweb import App
 
-        app = App()
+        app = App(openapi_url=None, docs_url=None)
 
         @app.route("/things/{thing_id}", methods=["GET", "PUT"], name="thing")
         async def thing(thing_id: int) -> dict[str, int]:
@@ -167,7 +169,7 @@ def test_loader_imports_from_the_working_directory(
         from duoweb import App
 
         class Holder:
-            app = App()
+            app = App(openapi_url=None, docs_url=None)
 
         application = Holder.app
 
@@ -189,8 +191,8 @@ def test_routes_via_python_dash_m() -> None:
     result = run_module("routes", "benchmarks.app:app")
     assert result.returncode == 0, result.stderr
     lines = result.stdout.splitlines()
-    assert len(lines) == 105
-    assert lines[2].split() == ["GET", "/json", "json", "sync"]
+    assert len(lines) == 106  # header + 104 reference routes + the OpenAPI route
+    assert lines[3].split() == ["GET", "/json", "json", "sync"]
 
 
 # --- duoweb openapi --------------------------------------------------------------------------
