@@ -21,6 +21,8 @@ from duoweb.errors import (
     RequestValidationError,
     ValidationErrorItem,
 )
+from duoweb.middleware import async_chain, sync_chain
+from duoweb.middleware import is_async as is_async_middleware
 from duoweb.requests import Request
 from duoweb.responses import Response, problem_response
 from duoweb.routing import RouteDefinitionError, Router, build_path, template_parameters
@@ -43,6 +45,13 @@ class ValidationRenderer(NamedTuple):
     status: int
     media_type: str
     render: Callable[[list[ValidationErrorItem]], Any]
+
+
+class _Chains(NamedTuple):
+    """The middleware chains around the core, built once: sync (None if any is async), async."""
+
+    sync: Callable[[Request], Response] | None
+    async_: Callable[[Request], Awaitable[Response]]
 
 
 class RouteInfo(NamedTuple):
@@ -92,6 +101,8 @@ class App:
         #: provider -> replacement for Depends(provider), e.g. fakes in tests.
         self.dependency_overrides = DependencyOverrides()
         self._validation_renderer: ValidationRenderer | None = None
+        self._middleware: list[Callable[..., Any]] = []
+        self._chains: _Chains | None = None
         self.thread_pool = ThreadPool(thread_pool_size)
         #: OpenAPI document metadata: API title, version and description.
         self.title = title
@@ -209,6 +220,16 @@ class App:
     def delete(self, path: str, **options: Any) -> Callable[[H], H]:
         """Register a DELETE handler."""
         return self.route(path, ("DELETE",), **options)
+
+    def middleware(self, middleware: H) -> H:
+        """Add ``middleware(request, call_next) -> Response`` (def or async def).
+
+        The first added is the outermost: it sees the request first and the response last.
+        Middleware wraps routing too, so it also sees 404 and 405 answers.
+        """
+        self._middleware.append(middleware)
+        self._chains = None
+        return middleware
 
     def on_startup(self, hook: H) -> H:
         """Run ``hook`` (def or async def) once per worker process before it serves."""
@@ -338,6 +359,44 @@ class App:
 
     def handle_sync(self, request: Request) -> Response:
         """Answer ``request`` synchronously (WSGI mode); never raises for a client's input."""
+        if not self._middleware:
+            return self._dispatch_sync(request)
+        chains = self._chains or self._build_chains()
+        if chains.sync is None:  # some middleware is async: run the async chain on this thread
+            return run_on_thread_loop(self._through_async_chain(chains.async_, request))
+        try:
+            return chains.sync(request)
+        except Exception as exc:
+            return self._error_response_sync(request, exc)
+
+    async def handle_async(self, request: Request) -> Response:
+        """Answer ``request`` on the event loop (ASGI mode); never raises for a client's input."""
+        if not self._middleware:
+            return await self._dispatch_async(request)
+        chains = self._chains or self._build_chains()
+        return await self._through_async_chain(chains.async_, request)
+
+    async def _through_async_chain(
+        self, chain: Callable[[Request], Awaitable[Response]], request: Request
+    ) -> Response:
+        try:
+            return await chain(request)
+        except ClientDisconnected:
+            raise
+        except Exception as exc:
+            return await self._error_response_async(request, exc)
+
+    def _build_chains(self) -> _Chains:
+        all_sync = not any(is_async_middleware(m) for m in self._middleware)
+        chains = _Chains(
+            sync_chain(self._middleware, self._dispatch_sync) if all_sync else None,
+            async_chain(self._middleware, self._dispatch_async, self.thread_pool),
+        )
+        self._chains = chains
+        return chains
+
+    def _dispatch_sync(self, request: Request) -> Response:
+        """Route and run the handler synchronously; handler errors become responses."""
         try:
             endpoint, found = self._router.match(request.method, request.path)
             if endpoint is None:
@@ -370,8 +429,8 @@ class App:
             return endpoint.handler(**arguments)
         return await self.thread_pool.run(endpoint.handler, **arguments)
 
-    async def handle_async(self, request: Request) -> Response:
-        """Answer ``request`` on the event loop (ASGI mode); never raises for a client's input."""
+    async def _dispatch_async(self, request: Request) -> Response:
+        """Route and run the handler on the event loop; handler errors become responses."""
         try:
             endpoint, found = self._router.match(request.method, request.path)
             if endpoint is None:

@@ -106,6 +106,10 @@ class WSGIRequest(Request):
         except Exception as exc:  # the server's framing errors (e.g. a bad chunk) are the client's
             raise HTTPError(400, "The request body could not be read.") from exc
 
+    async def _receive_body(self, limit: int) -> bytes:
+        # The async path under WSGI runs on the worker thread's own loop: blocking is fine.
+        return self._read_body(limit)
+
     @property
     def scheme(self) -> str:
         """The URL scheme from ``wsgi.url_scheme``."""

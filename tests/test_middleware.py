@@ -1,0 +1,187 @@
+"""Middleware written once: def or async def, in both modes, with contextvars and errors."""
+
+from __future__ import annotations
+
+import contextvars
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+import pytest
+
+from duoweb import App, HTTPError, JSONResponse, Request, Response
+from tests.conftest import MakeClient
+
+user: contextvars.ContextVar[str] = contextvars.ContextVar("user", default="anonymous")
+
+SyncNext = Callable[[Request], Response]
+AsyncNext = Callable[[Request], Awaitable[Response]]
+
+
+def sync_tagger(name: str, log: list[str]) -> Callable[[Request, SyncNext], Response]:
+    def middleware(request: Request, call_next: SyncNext) -> Response:
+        log.append(f"{name} in")
+        response = call_next(request)
+        log.append(f"{name} out")
+        response.append_header("x-trail", name)
+        return response
+
+    return middleware
+
+
+def async_tagger(name: str, log: list[str]) -> Callable[[Request, AsyncNext], Awaitable[Response]]:
+    async def middleware(request: Request, call_next: AsyncNext) -> Response:
+        log.append(f"{name} in")
+        response = await call_next(request)
+        log.append(f"{name} out")
+        response.append_header("x-trail", name)
+        return response
+
+    return middleware
+
+
+def build_app(kinds: str, log: list[str]) -> App:
+    app = App()
+    for index, kind in enumerate(kinds):
+        tagger = sync_tagger if kind == "s" else async_tagger
+        app.middleware(tagger(f"{kind}{index}", log))
+
+    @app.get("/sync")
+    def sync_handler() -> str:
+        log.append("handler")
+        return user.get()
+
+    @app.get("/async")
+    async def async_handler() -> str:
+        log.append("handler")
+        return user.get()
+
+    return app
+
+
+@pytest.mark.parametrize("kinds", ["s", "a", "ss", "aa", "sa", "as", "sas"])
+@pytest.mark.parametrize("path", ["/sync", "/async"])
+def test_order_is_explicit_in_every_combination(
+    make_client: MakeClient, kinds: str, path: str
+) -> None:
+    log: list[str] = []
+    with make_client(build_app(kinds, log)) as client:
+        response = client.get(path)
+    names = [f"{kind}{index}" for index, kind in enumerate(kinds)]
+    assert log == [f"{n} in" for n in names] + ["handler"] + [f"{n} out" for n in reversed(names)]
+    # The innermost middleware touched the response first.
+    assert response.headers.get_list("x-trail") == list(reversed(names))
+
+
+def setter_sync(request: Request, call_next: SyncNext) -> Response:
+    user.set(request.headers.get("x-user", "nobody"))
+    return call_next(request)
+
+
+async def setter_async(request: Request, call_next: AsyncNext) -> Response:
+    user.set(request.headers.get("x-user", "nobody"))
+    return await call_next(request)
+
+
+@pytest.mark.parametrize("setter", [setter_sync, setter_async], ids=["def", "async def"])
+@pytest.mark.parametrize("outer", ["none", "s", "a"])
+@pytest.mark.parametrize("path", ["/sync", "/async"])
+def test_contextvars_set_in_middleware_reach_the_handler(
+    make_client: MakeClient, setter: Any, outer: str, path: str
+) -> None:
+    log: list[str] = []
+    app = build_app("" if outer == "none" else outer, log)
+    app.middleware(setter)
+    with make_client(app) as client:
+        assert client.get(path, headers={"x-user": "ada"}).json() == "ada"
+        assert client.get(path).json() == "nobody"
+
+
+@pytest.mark.parametrize("kind", ["s", "a"])
+def test_short_circuit(make_client: MakeClient, kind: str) -> None:
+    app = App()
+    reached: list[str] = []
+
+    if kind == "s":
+
+        @app.middleware
+        def guard(request: Request, call_next: SyncNext) -> Response:
+            if "x-key" not in request.headers:
+                return JSONResponse({"error": "no key"}, status_code=401)
+            return call_next(request)
+    else:
+
+        @app.middleware
+        async def guard_async(request: Request, call_next: AsyncNext) -> Response:
+            if "x-key" not in request.headers:
+                return JSONResponse({"error": "no key"}, status_code=401)
+            return await call_next(request)
+
+    @app.get("/")
+    def index() -> str:
+        reached.append("yes")
+        return "ok"
+
+    with make_client(app) as client:
+        assert client.get("/").status_code == 401
+        assert reached == []
+        assert client.get("/", headers={"x-key": "1"}).json() == "ok"
+
+
+@pytest.mark.parametrize("kind", ["s", "a"])
+def test_middleware_exceptions_become_problems(make_client: MakeClient, kind: str) -> None:
+    app = App()
+
+    if kind == "s":
+
+        @app.middleware
+        def broken(request: Request, call_next: SyncNext) -> Response:
+            if request.path == "/http":
+                raise HTTPError(403, "forbidden by middleware")
+            raise RuntimeError("middleware bug")
+    else:
+
+        @app.middleware
+        async def broken_async(request: Request, call_next: AsyncNext) -> Response:
+            if request.path == "/http":
+                raise HTTPError(403, "forbidden by middleware")
+            raise RuntimeError("middleware bug")
+
+    with make_client(app) as client:
+        forbidden = client.get("/http")
+        assert forbidden.status_code == 403
+        assert forbidden.headers["content-type"] == "application/problem+json"
+        crash = client.get("/other")
+        assert crash.status_code == 500
+        assert "middleware bug" not in crash.text
+
+
+def test_middleware_sees_handler_errors_and_404_as_responses(make_client: MakeClient) -> None:
+    app = App()
+    seen: list[int] = []
+
+    @app.middleware
+    def record(request: Request, call_next: SyncNext) -> Response:
+        response = call_next(request)
+        seen.append(response.status_code)
+        return response
+
+    @app.get("/boom")
+    def boom() -> None:
+        raise RuntimeError("x")
+
+    with make_client(app) as client:
+        client.get("/boom")
+        client.get("/missing")
+        client.post("/boom")
+    assert seen == [500, 404, 405]
+
+
+def test_middleware_must_return_a_response(make_client: MakeClient) -> None:
+    app = App()
+
+    @app.middleware
+    def wrong(request: Request, call_next: SyncNext) -> Any:
+        return "not a response"
+
+    with make_client(app) as client:
+        assert client.get("/").status_code == 500
