@@ -8,6 +8,7 @@ from duoweb.params import Body, Cookie, Header, Query
 from duoweb.requests import Request
 from duoweb.responses import JSONResponse, PlainTextResponse, Response
 from duoweb.routing import RouteDefinitionError
+from duoweb.streaming import EventSourceResponse, FileResponse, ServerSentEvent, StreamingResponse
 
 __version__ = "0.1.0"
 
@@ -16,6 +17,8 @@ __all__ = [
     "Body",
     "Cookie",
     "Depends",
+    "EventSourceResponse",
+    "FileResponse",
     "HTTPError",
     "Header",
     "JSONResponse",
@@ -26,6 +29,8 @@ __all__ = [
     "Response",
     "RouteDefinitionError",
     "RouteInfo",
+    "ServerSentEvent",
+    "StreamingResponse",
     "ValidationErrorItem",
     "__version__",
     "speedups_enabled",

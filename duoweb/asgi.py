@@ -4,12 +4,15 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Awaitable, Callable
+import os
+from collections.abc import AsyncGenerator, AsyncIterable, Awaitable, Callable
 from typing import TYPE_CHECKING, Any
 
+from duoweb.concurrency import ThreadPool
 from duoweb.errors import ClientDisconnected, HTTPError
 from duoweb.headers import Headers, encode_headers
 from duoweb.requests import Request
+from duoweb.streaming import ChunkSource, FileResponse, StreamingResponse, as_bytes
 
 if TYPE_CHECKING:
     from duoweb.app import App
@@ -94,6 +97,32 @@ class ASGIRequest(Request):
         return str(self.scope.get("root_path", ""))
 
 
+async def _async_chunks(stream: ChunkSource, pool: ThreadPool) -> AsyncGenerator[bytes, None]:
+    """Chunks of a sync or async iterator as bytes; sync iterators advance in the pool."""
+    if isinstance(stream, AsyncIterable):
+        iterator = aiter(stream)
+        try:
+            async for chunk in iterator:
+                yield as_bytes(chunk)
+        finally:
+            close = getattr(iterator, "aclose", None)
+            if close is not None:
+                await close()
+        return
+    sync_iterator = iter(stream)
+    done = object()
+    try:
+        while True:
+            chunk = await pool.run(next, sync_iterator, done)
+            if chunk is done:
+                return
+            yield as_bytes(chunk)
+    finally:
+        close = getattr(sync_iterator, "close", None)
+        if close is not None:
+            await pool.run(close)
+
+
 class ASGIAdapter:
     """Serves an App to an ASGI server: http and lifespan scopes."""
 
@@ -139,8 +168,56 @@ class ASGIAdapter:
                 "headers": encode_headers(response.header_list()),
             }
         )
+        if isinstance(response, StreamingResponse):
+            await self._stream(scope, receive, send, response, request.method == "HEAD")
+            return
         body = b"" if request.method == "HEAD" else response.body
         await send({"type": "http.response.body", "body": body})
+
+    async def _stream(
+        self, scope: Scope, receive: Receive, send: Send, response: StreamingResponse, head: bool
+    ) -> None:
+        chunks = _async_chunks(response.stream, self.app.thread_pool)
+        if head:
+            await chunks.aclose()
+            await send({"type": "http.response.body", "body": b""})
+            return
+        extensions = scope.get("extensions") or {}
+        if (
+            isinstance(response, FileResponse)
+            and "http.response.pathsend" in extensions
+            and response.whole_file
+        ):
+            await chunks.aclose()
+            await send({"type": "http.response.pathsend", "path": os.path.abspath(response.path)})
+            return
+
+        async def pump() -> None:
+            try:
+                async for chunk in chunks:
+                    await send({"type": "http.response.body", "body": chunk, "more_body": True})
+                await send({"type": "http.response.body", "body": b"", "more_body": False})
+            except OSError:
+                pass  # the client went away while we were sending
+            finally:
+                await chunks.aclose()
+
+        async def wait_for_disconnect() -> None:
+            while (await receive())["type"] != "http.disconnect":
+                pass
+
+        pumping = asyncio.ensure_future(pump())
+        watching = asyncio.ensure_future(wait_for_disconnect())
+        try:
+            await asyncio.wait({pumping, watching}, return_when=asyncio.FIRST_COMPLETED)
+        finally:
+            for task in (pumping, watching):
+                if not task.done():
+                    task.cancel()
+            results = await asyncio.gather(pumping, watching, return_exceptions=True)
+        failure = results[0]
+        if isinstance(failure, Exception):
+            logger.error("streaming response failed", exc_info=failure)
 
     async def _lifespan(self, receive: Receive, send: Send) -> None:
         while True:

@@ -100,7 +100,7 @@ class WSGITransport(httpx.BaseTransport):
         return httpx.Response(
             int(status.split(" ", 1)[0]),
             headers=[(k.encode("latin-1"), v.encode("latin-1")) for k, v in headers],
-            content=content,
+            stream=httpx.ByteStream(content),  # content= would invent a Content-Length
             request=request,
         )
 
@@ -179,7 +179,7 @@ class ASGITransport(httpx.BaseTransport):
         return httpx.Response(
             start["status"],
             headers=list(start.get("headers", [])),
-            content=b"".join(chunks),
+            stream=httpx.ByteStream(b"".join(chunks)),
             request=request,
         )
 

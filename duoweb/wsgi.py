@@ -7,14 +7,16 @@ import logging
 import os
 import threading
 import weakref
-from collections.abc import Callable, Iterable
+from collections.abc import AsyncIterable, Callable, Iterable, Iterator
 from http import HTTPStatus
 from typing import TYPE_CHECKING, Any
 
+from duoweb.concurrency import run_on_thread_loop
 from duoweb.errors import HTTPError
 from duoweb.headers import Headers
 from duoweb.requests import Request
 from duoweb.responses import problem_response
+from duoweb.streaming import ChunkSource, FileResponse, StreamingResponse, as_bytes
 
 if TYPE_CHECKING:
     from duoweb.app import App
@@ -178,9 +180,58 @@ class WSGIAdapter:
         response = self.app.handle_sync(request)
         status = response.status_code
         start_response(STATUS_LINES.get(status) or f"{status} Unknown", response.header_list())
+        if isinstance(response, StreamingResponse):
+            return self._stream(environ, response, request.method == "HEAD")
         if request.method == "HEAD":
             return []
         return [response.body]
+
+    @staticmethod
+    def _stream(
+        environ: dict[str, Any], response: StreamingResponse, head: bool
+    ) -> Iterable[bytes]:
+        body = SyncBody(response.stream)
+        if head:
+            body.close()
+            return []
+        wrapper = environ.get("wsgi.file_wrapper")
+        if wrapper is not None and isinstance(response, FileResponse) and response.whole_file:
+            body.close()  # the server sends the file itself (sendfile where it can)
+            file = open(response.path, "rb")  # noqa: SIM115 - the server closes it when done
+            wrapped: Iterable[bytes] = wrapper(file, response.chunk_size)
+            return wrapped
+        return body
+
+
+class SyncBody:
+    """A WSGI body iterable over a sync or async chunk iterator; ``close()`` closes it."""
+
+    def __init__(self, stream: ChunkSource) -> None:
+        self._async = isinstance(stream, AsyncIterable)
+        self._iterator: Any = aiter(stream) if self._async else iter(stream)  # type: ignore[arg-type]
+
+    def __iter__(self) -> Iterator[bytes]:
+        if not self._async:
+            for chunk in self._iterator:
+                yield as_bytes(chunk)
+            return
+        while True:
+            try:
+                chunk = run_on_thread_loop(anext(self._iterator))
+            except StopAsyncIteration:
+                return
+            yield as_bytes(chunk)
+
+    def close(self) -> None:
+        """Close the underlying iterator so its cleanup code runs."""
+        if self._async:
+            close = getattr(self._iterator, "aclose", None)
+            if close is not None:
+                run_on_thread_loop(close())
+        else:
+            close = getattr(self._iterator, "close", None)
+            if close is not None:
+                close()
 
 
 def _forget_started(adapter_ref: weakref.ref[WSGIAdapter]) -> Callable[[], None]:

@@ -1,0 +1,227 @@
+"""Streaming, file and Server-Sent Event responses in both modes; cleanup on disconnect."""
+
+from __future__ import annotations
+
+import asyncio
+import threading
+from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from duoweb import App, EventSourceResponse, FileResponse, ServerSentEvent, StreamingResponse
+from tests.conftest import MakeClient
+
+
+def build_app(log: list[str], tmp_path: Path) -> App:
+    app = App()
+    data = tmp_path / "report.csv"
+    data.write_bytes(b"a,b\n" * 5000)
+
+    @app.get("/sync-stream")
+    def sync_stream() -> StreamingResponse:
+        def numbers() -> Iterator[str]:
+            try:
+                for i in range(5):
+                    yield f"{i}\n"
+            finally:
+                log.append("sync closed")
+
+        return StreamingResponse(numbers(), media_type="text/plain")
+
+    @app.get("/async-stream")
+    async def async_stream() -> StreamingResponse:
+        async def numbers() -> AsyncIterator[bytes]:
+            try:
+                for i in range(5):
+                    await asyncio.sleep(0)
+                    yield f"{i}\n".encode()
+            finally:
+                log.append("async closed")
+
+        return StreamingResponse(numbers(), media_type="text/plain")
+
+    @app.get("/file")
+    def file() -> FileResponse:
+        return FileResponse(data)
+
+    @app.get("/download")
+    def download() -> FileResponse:
+        return FileResponse(data, filename="résumé 2024.csv")
+
+    @app.get("/events")
+    def events() -> EventSourceResponse:
+        return EventSourceResponse(
+            [
+                ServerSentEvent(data="hello", event="greeting", id="1"),
+                {"n": 2},
+                ServerSentEvent(data="two\nlines", retry=1000),
+                ServerSentEvent(comment="keep-alive"),
+            ]
+        )
+
+    return app
+
+
+@pytest.mark.parametrize("path", ["/sync-stream", "/async-stream"])
+def test_streams_from_sync_and_async_iterators(
+    make_client: MakeClient, path: str, tmp_path: Path
+) -> None:
+    log: list[str] = []
+    with make_client(build_app(log, tmp_path)) as client:
+        response = client.get(path)
+        assert response.status_code == 200
+        assert response.text == "0\n1\n2\n3\n4\n"
+        assert "content-length" not in response.headers
+    assert log == [("sync" if path.startswith("/sync") else "async") + " closed"]
+
+
+def test_file_response(make_client: MakeClient, tmp_path: Path) -> None:
+    with make_client(build_app([], tmp_path)) as client:
+        response = client.get("/file")
+        assert response.content == b"a,b\n" * 5000
+        assert response.headers["content-type"] == "text/csv; charset=utf-8"
+        assert response.headers["content-length"] == str(4 * 5000)
+        assert "last-modified" in response.headers
+        download = client.get("/download")
+        assert download.headers["content-disposition"] == (
+            "attachment; filename=\"r?sum? 2024.csv\"; filename*=UTF-8''r%C3%A9sum%C3%A9%202024.csv"
+        )
+        head = client.head("/file")
+        assert head.content == b""
+        assert head.headers["content-length"] == str(4 * 5000)
+
+
+def test_server_sent_events(make_client: MakeClient, tmp_path: Path) -> None:
+    with make_client(build_app([], tmp_path)) as client:
+        response = client.get("/events")
+        assert response.headers["content-type"].startswith("text/event-stream")
+        assert response.headers["cache-control"] == "no-cache"
+        assert response.text == (
+            "event: greeting\nid: 1\ndata: hello\n\n"
+            'data: {"n":2}\n\n'
+            "retry: 1000\ndata: two\ndata: lines\n\n"
+            ": keep-alive\n\n"
+        )
+
+
+def test_sse_refuses_newlines_in_fields() -> None:
+    with pytest.raises(ValueError, match="one line"):
+        ServerSentEvent(data="x", event="a\nb").encode()
+
+
+def _asgi_call(app: App, path: str, receive_plan: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    sent: list[dict[str, Any]] = []
+    gate = asyncio.Event()
+
+    async def receive() -> dict[str, Any]:
+        if receive_plan:
+            return receive_plan.pop(0)
+        await gate.wait()  # the client disconnects once two chunks have arrived
+        return {"type": "http.disconnect"}
+
+    async def send(message: dict[str, Any]) -> None:
+        sent.append(message)
+        if len([m for m in sent if m.get("more_body")]) >= 2:
+            gate.set()
+
+    scope = {"type": "http", "method": "GET", "path": path, "query_string": b"", "headers": []}
+    asyncio.run(asyncio.wait_for(app.asgi(scope, receive, send), timeout=10))
+    return sent
+
+
+def test_asgi_disconnect_stops_an_endless_stream_and_runs_cleanup() -> None:
+    log: list[str] = []
+    app = App()
+
+    @app.get("/forever")
+    async def forever() -> StreamingResponse:
+        async def ticks() -> AsyncIterator[bytes]:
+            try:
+                while True:
+                    await asyncio.sleep(0.001)
+                    yield b"tick\n"
+            finally:
+                log.append("cleaned up")
+
+        return StreamingResponse(ticks())
+
+    sent = _asgi_call(app, "/forever", [{"type": "http.request", "body": b""}])
+    assert sent[0]["status"] == 200
+    assert log == ["cleaned up"]
+
+
+def test_asgi_disconnect_closes_a_sync_generator_too() -> None:
+    log: list[str] = []
+    stop = threading.Event()
+    app = App()
+
+    @app.get("/forever")
+    def forever() -> StreamingResponse:
+        def ticks() -> Iterator[bytes]:
+            try:
+                while not stop.is_set():
+                    yield b"tick\n"
+            finally:
+                log.append("cleaned up")
+
+        return StreamingResponse(ticks())
+
+    try:
+        _asgi_call(app, "/forever", [])
+    finally:
+        stop.set()
+    assert log == ["cleaned up"]
+
+
+def test_asgi_uses_pathsend_when_the_server_offers_it(tmp_path: Path) -> None:
+    app = build_app([], tmp_path)
+    sent: list[dict[str, Any]] = []
+
+    async def receive() -> dict[str, Any]:
+        return {"type": "http.request", "body": b""}
+
+    async def send(message: dict[str, Any]) -> None:
+        sent.append(message)
+
+    scope = {
+        "type": "http",
+        "method": "GET",
+        "path": "/file",
+        "query_string": b"",
+        "headers": [],
+        "extensions": {"http.response.pathsend": {}},
+    }
+    asyncio.run(app.asgi(scope, receive, send))
+    assert sent[1] == {"type": "http.response.pathsend", "path": str(tmp_path / "report.csv")}
+
+
+def test_wsgi_uses_the_servers_file_wrapper_and_closes_streams(tmp_path: Path) -> None:
+    log: list[str] = []
+    app = build_app(log, tmp_path)
+    wrapped: list[Any] = []
+
+    def file_wrapper(file: Any, block_size: int) -> list[bytes]:
+        wrapped.append(file)
+        data = file.read()
+        file.close()
+        return [data]
+
+    environ = {
+        "REQUEST_METHOD": "GET",
+        "PATH_INFO": "/file",
+        "QUERY_STRING": "",
+        "wsgi.file_wrapper": file_wrapper,
+        "wsgi.input": None,
+    }
+    body = app.wsgi(environ, lambda status, headers, exc=None: None)
+    assert b"".join(body) == b"a,b\n" * 5000
+    assert len(wrapped) == 1
+    # A server that stops iterating early must still close the stream.
+    environ["PATH_INFO"] = "/sync-stream"
+    stream = app.wsgi(environ, lambda status, headers, exc=None: None)
+    iterator = iter(stream)
+    assert next(iterator) == b"0\n"
+    stream.close()  # type: ignore[attr-defined]
+    assert log == ["sync closed"]
