@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
-from typing import Any, ClassVar
+from datetime import datetime
+from typing import Any, ClassVar, Literal
 
 import msgspec
 
 from duoweb.encoding import json_encode
 from duoweb.errors import PROBLEM_MEDIA_TYPE, HTTPError
-from duoweb.headers import check_header
+from duoweb.headers import check_header, format_set_cookie
 
 HeadersInput = Mapping[str, str] | Iterable[tuple[str, str]] | None
 
@@ -81,6 +82,50 @@ class Response:
         """Remove every value of header ``name``."""
         name = name.lower()
         self._headers = [(k, v) for k, v in self._headers if k != name]
+
+    def set_cookie(
+        self,
+        name: str,
+        value: str,
+        *,
+        max_age: int | None = None,
+        expires: datetime | int | float | None = None,
+        path: str | None = "/",
+        domain: str | None = None,
+        secure: bool = False,
+        httponly: bool = True,
+        samesite: Literal["lax", "strict", "none"] | None = "lax",
+        partitioned: bool = False,
+    ) -> None:
+        """Add a Set-Cookie header; HttpOnly and SameSite=Lax unless you say otherwise.
+
+        ``samesite="none"`` requires ``secure=True`` (browsers drop the cookie otherwise).
+        """
+        if samesite == "none" and not secure:
+            raise ValueError("SameSite=None cookies must be Secure")
+        self.append_header(
+            "set-cookie",
+            format_set_cookie(
+                name,
+                value,
+                max_age=max_age,
+                expires=expires,
+                path=path,
+                domain=domain,
+                secure=secure,
+                httponly=httponly,
+                samesite=samesite,
+                partitioned=partitioned,
+            ),
+        )
+
+    def delete_cookie(
+        self, name: str, *, path: str | None = "/", domain: str | None = None, secure: bool = False
+    ) -> None:
+        """Tell the client to drop cookie ``name`` (same path and domain as when it was set)."""
+        self.set_cookie(
+            name, "", max_age=0, expires=0, path=path, domain=domain, secure=secure, samesite=None
+        )
 
     def header_list(self) -> list[tuple[str, str]]:
         """The header fields to send, Content-Length included (RFC 9110 forbids it on 1xx/204)."""
