@@ -9,12 +9,14 @@ from duoweb.requests import Request
 from duoweb.responses import JSONResponse, PlainTextResponse, Response
 from duoweb.routing import RouteDefinitionError
 from duoweb.streaming import EventSourceResponse, FileResponse, ServerSentEvent, StreamingResponse
+from duoweb.websockets import CloseCode, WebSocket, WebSocketDisconnect
 
 __version__ = "0.1.0"
 
 __all__ = [
     "App",
     "Body",
+    "CloseCode",
     "Cookie",
     "Depends",
     "EventSourceResponse",
@@ -32,6 +34,8 @@ __all__ = [
     "ServerSentEvent",
     "StreamingResponse",
     "ValidationErrorItem",
+    "WebSocket",
+    "WebSocketDisconnect",
     "__version__",
     "speedups_enabled",
     "speedups_report",

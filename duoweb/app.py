@@ -14,7 +14,7 @@ from duoweb.asgi import ASGIAdapter
 from duoweb.concurrency import ThreadPool, run_on_thread_loop
 from duoweb.dependencies import DependencyOverrides
 from duoweb.encoding import json_encode
-from duoweb.endpoints import Endpoint
+from duoweb.endpoints import Endpoint, WebSocketEndpoint
 from duoweb.errors import (
     ClientDisconnected,
     HTTPError,
@@ -26,6 +26,7 @@ from duoweb.middleware import is_async as is_async_middleware
 from duoweb.requests import Request
 from duoweb.responses import Response, problem_response
 from duoweb.routing import RouteDefinitionError, Router, build_path, template_parameters
+from duoweb.websockets import CloseCode, WebSocket, WebSocketDisconnect, WebSocketState
 from duoweb.wsgi import WSGIAdapter
 
 H = TypeVar("H", bound=Callable[..., Any])
@@ -102,6 +103,9 @@ class App:
         self.dependency_overrides = DependencyOverrides()
         self._validation_renderer: ValidationRenderer | None = None
         self._middleware: list[Callable[..., Any]] = []
+        self._ws_router = Router()
+        self._ws_endpoints: list[WebSocketEndpoint] = []
+        self._warned_websocket_under_wsgi = False
         self._chains: _Chains | None = None
         self.thread_pool = ThreadPool(thread_pool_size)
         #: OpenAPI document metadata: API title, version and description.
@@ -221,6 +225,47 @@ class App:
         """Register a DELETE handler."""
         return self.route(path, ("DELETE",), **options)
 
+    def websocket(
+        self, path: str, *, name: str | None = None, max_message_size: int = 1024 * 1024
+    ) -> Callable[[H], H]:
+        """Register an ``async def`` WebSocket handler at ``path`` (served under ASGI only).
+
+        The handler takes a ``WebSocket`` parameter plus any path parameters, by name.
+        """
+
+        def register(handler: H) -> H:
+            endpoint = WebSocketEndpoint(
+                handler, path, name or handler.__name__, max_message_size, sys._getframe(1).f_locals
+            )
+            self._ws_router.add(path, ("GET",), endpoint, endpoint.param_types)
+            self._ws_endpoints.append(endpoint)
+            return handler
+
+        return register
+
+    def match_websocket(self, path: str) -> tuple[WebSocketEndpoint, dict[str, Any]] | None:
+        """The WebSocket route for ``path`` and its converted parameters, if any."""
+        endpoint, params = self._ws_router.match("GET", path)
+        if endpoint is None:
+            return None
+        assert isinstance(endpoint, WebSocketEndpoint)
+        return endpoint, params
+
+    async def run_websocket(self, endpoint: WebSocketEndpoint, websocket: WebSocket) -> None:
+        """Run a WebSocket handler; errors close the connection (1011) and are logged."""
+        arguments = dict(websocket.path_params)
+        arguments[endpoint.websocket_param] = websocket
+        try:
+            await endpoint.handler(**arguments)
+        except WebSocketDisconnect:
+            return
+        except Exception:
+            logger.exception("WebSocket handler %s failed", endpoint.name)
+            code = CloseCode.INTERNAL_ERROR if websocket.state is WebSocketState.OPEN else 1008
+            await websocket.close(code)
+            return
+        await websocket.close()
+
     def middleware(self, middleware: H) -> H:
         """Add ``middleware(request, call_next) -> Response`` (def or async def).
 
@@ -303,6 +348,7 @@ class App:
     def run_startup_sync(self) -> None:
         """Run the startup hooks from synchronous code."""
         self._router.compile()
+        self._ws_router.compile()
         for hook in self._startup_hooks:
             result = hook()
             if inspect.isawaitable(result):
@@ -322,6 +368,7 @@ class App:
     async def run_startup_async(self) -> None:
         """Run the startup hooks on the running event loop."""
         self._router.compile()
+        self._ws_router.compile()
         for hook in self._startup_hooks:
             result = hook()
             if inspect.isawaitable(result):
@@ -340,15 +387,36 @@ class App:
 
     # --- the request path --------------------------------------------------------------------
 
-    def _unrouted(self, method: str, allowed: tuple[str, ...] | None) -> Response:
+    def _unrouted(
+        self, request: Request, allowed: tuple[str, ...] | None, *, asgi: bool
+    ) -> Response:
         """The answer when no handler matched: 404, 405 + Allow, or 204 + Allow for OPTIONS."""
+        method = request.method
         if allowed is None:
+            if self._ws_endpoints and self.match_websocket(request.path) is not None:
+                return self._websocket_over_http(asgi)
             return problem_response(HTTPError(404, "No route matches this path."))
         allow = ", ".join(allowed)
         if method == "OPTIONS":
             return Response(status_code=204, headers={"allow": allow})
         return problem_response(
             HTTPError(405, f"{method} is not allowed here.", headers={"allow": allow})
+        )
+
+    def _websocket_over_http(self, asgi: bool) -> Response:
+        if asgi:
+            return problem_response(
+                HTTPError(426, "This is a WebSocket endpoint.", headers={"upgrade": "websocket"})
+            )
+        if not self._warned_websocket_under_wsgi:
+            self._warned_websocket_under_wsgi = True
+            logger.warning("a WebSocket route was requested, but WSGI cannot serve WebSockets")
+        return problem_response(
+            HTTPError(
+                501,
+                "WebSocket routes need an ASGI server (e.g. hypercorn module:app.asgi); "
+                "this app is being served through WSGI.",
+            )
         )
 
     @staticmethod
@@ -400,7 +468,7 @@ class App:
         try:
             endpoint, found = self._router.match(request.method, request.path)
             if endpoint is None:
-                return self._unrouted(request.method, found)
+                return self._unrouted(request, found, asgi=False)
             assert isinstance(endpoint, Endpoint)
             request.path_params = found
             if endpoint.reads_body:
@@ -434,7 +502,7 @@ class App:
         try:
             endpoint, found = self._router.match(request.method, request.path)
             if endpoint is None:
-                return self._unrouted(request.method, found)
+                return self._unrouted(request, found, asgi=True)
             assert isinstance(endpoint, Endpoint)
             request.path_params = found
             if endpoint.reads_body:

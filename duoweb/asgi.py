@@ -13,6 +13,7 @@ from duoweb.errors import ClientDisconnected, HTTPError
 from duoweb.headers import Headers, encode_headers
 from duoweb.requests import Request
 from duoweb.streaming import ChunkSource, FileResponse, StreamingResponse, as_bytes
+from duoweb.websockets import WebSocket
 
 if TYPE_CHECKING:
     from duoweb.app import App
@@ -139,8 +140,7 @@ class ASGIAdapter:
         elif kind == "lifespan":
             await self._lifespan(receive, send)
         elif kind == "websocket":
-            # Closing before accepting is the ASGI way to refuse the handshake (403).
-            await send({"type": "websocket.close", "code": 1008})
+            await self._websocket(scope, receive, send)
         else:
             raise ValueError(f"duoweb does not handle ASGI {kind!r} scopes")
 
@@ -218,6 +218,22 @@ class ASGIAdapter:
         failure = results[0]
         if isinstance(failure, Exception):
             logger.error("streaming response failed", exc_info=failure)
+
+    async def _websocket(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if not self._started:
+            await self._ensure_started()
+        path: str = scope["path"]
+        root_path: str = scope.get("root_path", "")
+        if root_path and path.startswith(root_path):
+            path = path[len(root_path) :]
+        found = self.app.match_websocket(path)
+        if found is None:
+            # Closing before accepting is the ASGI way to refuse the handshake (403).
+            await send({"type": "websocket.close", "code": 1008})
+            return
+        endpoint, params = found
+        websocket = WebSocket(scope, receive, send, path, params, endpoint.max_message_size)
+        await self.app.run_websocket(endpoint, websocket)
 
     async def _lifespan(self, receive: Receive, send: Send) -> None:
         while True:

@@ -406,3 +406,45 @@ async def _call_provider_async(
     except Exception as exc:
         _logged(node, exc)
         raise
+
+
+class WebSocketEndpoint:
+    """A WebSocket route's handler: which parameter gets the connection, which the path."""
+
+    def __init__(
+        self,
+        handler: Handler,
+        template: str,
+        name: str,
+        max_message_size: int,
+        localns: Mapping[str, Any] | None = None,
+    ) -> None:
+        from duoweb.routing import template_parameters
+        from duoweb.websockets import WebSocket
+
+        where = describe(handler)
+        if not inspect.iscoroutinefunction(handler):
+            raise RouteDefinitionError(f"{where}: a WebSocket handler must be async def")
+        self.handler = handler
+        self.template = template
+        self.name = name
+        self.max_message_size = max_message_size
+        template_params = template_parameters(template)
+        hints = resolve_hints(handler, localns)
+        self.websocket_param = ""
+        self.param_types: dict[str, str] = {}
+        for param in inspect.signature(handler).parameters:
+            annotation = hints.get(param, str)
+            if isinstance(annotation, type) and issubclass(annotation, WebSocket):
+                self.websocket_param = param
+            elif param in template_params:
+                self.param_types[param] = _path_kind(
+                    where, param, annotation, template_params[param]
+                )
+            else:
+                raise RouteDefinitionError(
+                    f"{where}: parameter {param!r} is neither the WebSocket nor in the path "
+                    f"{template!r} (read query and headers from the WebSocket object)"
+                )
+        if not self.websocket_param:
+            raise RouteDefinitionError(f"{where}: needs a parameter annotated WebSocket")

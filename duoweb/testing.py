@@ -184,6 +184,113 @@ class ASGITransport(httpx.BaseTransport):
         )
 
 
+class WebSocketRejected(Exception):
+    """The app refused the WebSocket handshake (closed it before accepting)."""
+
+    def __init__(self, code: int) -> None:
+        super().__init__(f"handshake refused with close code {code}")
+        self.code = code
+
+
+class WebSocketSession:
+    """An in-process WebSocket connection to an ASGI app, driven from synchronous test code."""
+
+    def __init__(
+        self,
+        loop: asyncio.AbstractEventLoop,
+        asgi_app: Callable[..., Any],
+        scope: dict[str, Any],
+        timeout: float,
+    ) -> None:
+        self._loop = loop
+        self._timeout = timeout
+        self._to_app: asyncio.Queue[dict[str, Any]] = asyncio.Queue()
+        self._from_app: asyncio.Queue[dict[str, Any]] = asyncio.Queue()
+        self._task = loop.create_task(asgi_app(scope, self._to_app.get, self._from_app.put))
+        self._put({"type": "websocket.connect"})
+        reply = self._get()
+        if reply["type"] == "websocket.close":
+            self._finish()
+            raise WebSocketRejected(reply.get("code", 1000))
+        #: The subprotocol the app chose, if any.
+        self.subprotocol: str | None = reply.get("subprotocol")
+        #: Extra headers the app sent with its accept.
+        self.headers = [(k.decode(), v.decode()) for k, v in reply.get("headers", [])]
+        #: The close code the app sent, once it closed the connection.
+        self.close_code: int | None = None
+
+    def _put(self, message: dict[str, Any]) -> None:
+        self._loop.run_until_complete(self._to_app.put(message))
+
+    def _get(self) -> dict[str, Any]:
+        async def next_message() -> dict[str, Any]:
+            getter = asyncio.ensure_future(self._from_app.get())
+            await asyncio.wait(
+                {getter, self._task}, timeout=self._timeout, return_when=asyncio.FIRST_COMPLETED
+            )
+            if getter.done():
+                return getter.result()
+            getter.cancel()
+            if self._task.done():
+                self._task.result()  # re-raise the app's exception, if any
+                return {"type": "websocket.close", "code": 1006}
+            raise TimeoutError(f"the app sent nothing within {self._timeout} s")
+
+        return self._loop.run_until_complete(next_message())
+
+    def _receive(self, key: str) -> Any:
+        message = self._get()
+        if message["type"] == "websocket.close":
+            from duoweb.websockets import WebSocketDisconnect
+
+            self.close_code = message.get("code", 1000)
+            raise WebSocketDisconnect(self.close_code, message.get("reason") or "")
+        return message.get(key)
+
+    def send_text(self, data: str) -> None:
+        """Send a text message to the app."""
+        self._put({"type": "websocket.receive", "text": data})
+
+    def send_bytes(self, data: bytes) -> None:
+        """Send a binary message to the app."""
+        self._put({"type": "websocket.receive", "bytes": data})
+
+    def send_json(self, data: Any) -> None:
+        """Send ``data`` as a JSON text message."""
+        import msgspec
+
+        self.send_text(msgspec.json.encode(data).decode())
+
+    def receive_text(self) -> str:
+        """The app's next text message (WebSocketDisconnect if it closed instead)."""
+        return str(self._receive("text"))
+
+    def receive_bytes(self) -> bytes:
+        """The app's next binary message."""
+        return bytes(self._receive("bytes"))
+
+    def receive_json(self) -> Any:
+        """The app's next message decoded as JSON."""
+        import msgspec
+
+        return msgspec.json.decode(self.receive_text())
+
+    def close(self, code: int = 1000) -> None:
+        """Disconnect, then wait for the app's handler to finish."""
+        if not self._task.done():
+            self._put({"type": "websocket.disconnect", "code": code})
+        self._finish()
+
+    def _finish(self) -> None:
+        self._loop.run_until_complete(asyncio.wait_for(self._task, self._timeout))
+
+    def __enter__(self) -> WebSocketSession:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.close()
+
+
 class TestClient(httpx.Client):
     """Drive ``app`` in-process as WSGI or ASGI; use it as a context manager to run its hooks.
 
@@ -264,6 +371,35 @@ class TestClient(httpx.Client):
         finally:
             self._lifespan_task = None
             self._loop.close()
+
+    def websocket_connect(
+        self,
+        path: str,
+        *,
+        subprotocols: list[str] | None = None,
+        headers: dict[str, str] | None = None,
+        timeout: float = 10.0,
+    ) -> WebSocketSession:
+        """Open an in-process WebSocket to ``path`` (ASGI mode only: WSGI has no WebSockets)."""
+        if self._loop is None:
+            raise RuntimeError("WebSockets need the ASGI mode: TestClient(app, mode='asgi')")
+        raw_path, _, query = path.partition("?")
+        scope = {
+            "type": "websocket",
+            "asgi": {"version": "3.0", "spec_version": "2.4"},
+            "http_version": "1.1",
+            "scheme": "ws",
+            "path": unquote_to_bytes(raw_path).decode("utf-8", "replace"),
+            "raw_path": raw_path.encode(),
+            "query_string": query.encode(),
+            "root_path": "",
+            "headers": [(k.lower().encode(), v.encode()) for k, v in (headers or {}).items()],
+            "client": ("127.0.0.1", 50000),
+            "server": ("testserver", 80),
+            "subprotocols": subprotocols or [],
+            "state": {},
+        }
+        return WebSocketSession(self._loop, self.app.asgi, scope, timeout)
 
     def _lifespan_step(self, event: str) -> None:
         assert self._loop is not None
