@@ -69,7 +69,7 @@ class NewItem(BaseModel):
     """Route 5's request body."""
 
     name: Annotated[str, Field(min_length=1, max_length=64)]
-    price: Annotated[float, Field(gt=0)]
+    price: Annotated[float, Field(gt=0, allow_inf_nan=False)]
     tags: list[str] = []
 
 

@@ -76,6 +76,7 @@ class App:
         *,
         max_body_size: int = DEFAULT_MAX_BODY_SIZE,
         max_query_params: int = 1000,
+        max_path_length: int = 8192,
         thread_pool_size: int = 40,
         debug: bool = False,
         title: str = "duoweb API",
@@ -90,6 +91,8 @@ class App:
         self.max_body_size = max_body_size
         #: Most query parameters accepted before answering 400.
         self.max_query_params = max_query_params
+        #: Longest path accepted before answering 414 URI Too Long.
+        self.max_path_length = max_path_length
         #: Include exception details in 500 responses. Never enable in production.
         self.debug = debug
         self._router = Router()
@@ -403,6 +406,11 @@ class App:
             HTTPError(405, f"{method} is not allowed here.", headers={"allow": allow})
         )
 
+    def _path_too_long(self) -> Response:
+        return problem_response(
+            HTTPError(414, f"The path is longer than {self.max_path_length} characters.")
+        )
+
     def _websocket_over_http(self, asgi: bool) -> Response:
         if asgi:
             return problem_response(
@@ -466,6 +474,8 @@ class App:
     def _dispatch_sync(self, request: Request) -> Response:
         """Route and run the handler synchronously; handler errors become responses."""
         try:
+            if len(request.path) > self.max_path_length:
+                return self._path_too_long()
             endpoint, found = self._router.match(request.method, request.path)
             if endpoint is None:
                 return self._unrouted(request, found, asgi=False)
@@ -500,6 +510,8 @@ class App:
     async def _dispatch_async(self, request: Request) -> Response:
         """Route and run the handler on the event loop; handler errors become responses."""
         try:
+            if len(request.path) > self.max_path_length:
+                return self._path_too_long()
             endpoint, found = self._router.match(request.method, request.path)
             if endpoint is None:
                 return self._unrouted(request, found, asgi=True)

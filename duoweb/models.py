@@ -155,6 +155,8 @@ class BodyParam:
             raise from_msgspec(exc, ("body",)) from None
         except msgspec.DecodeError:
             raise HTTPError(400, "Malformed JSON body.") from None
+        except RecursionError:
+            raise HTTPError(400, "The JSON body is nested too deeply.") from None
 
 
 def _strip_none(annotation: Any) -> Any:

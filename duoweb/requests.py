@@ -149,6 +149,8 @@ class Request:
             return msgspec.json.decode(self.body)
         except msgspec.DecodeError as exc:
             raise HTTPError(400, f"Malformed JSON body: {exc}") from None
+        except RecursionError:
+            raise HTTPError(400, "The JSON body is nested too deeply.") from None
 
     @property
     def url(self) -> str:

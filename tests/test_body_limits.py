@@ -183,3 +183,43 @@ def test_default_limit_is_one_mebibyte(mode: str) -> None:
     with TestClient(app, "wsgi" if mode == "wsgi" else "asgi") as client:
         assert client.post("/b", content=b"z" * (1024 * 1024)).json() == 1024 * 1024
         assert client.post("/b", content=b"z" * (1024 * 1024 + 1)).status_code == 413
+
+
+def test_deeply_nested_json_is_400_not_a_recursion_error(make_client: MakeClient) -> None:
+    import msgspec
+
+    app = App()
+
+    class Wrapper(msgspec.Struct):
+        v: list[object]
+
+    @app.post("/any")
+    def any_json(request: Request) -> object:
+        return request.json()
+
+    @app.post("/struct")
+    def struct(body: Wrapper) -> int:
+        return len(body.v)
+
+    deep = b"[" * 100_000 + b"]" * 100_000
+    headers = {"content-type": "application/json"}
+    with make_client(app) as client:
+        assert client.post("/any", content=deep, headers=headers).status_code == 400
+        response = client.post("/struct", content=b'{"v":' + deep + b"}", headers=headers)
+        assert response.status_code == 400
+        assert "nested too deeply" in response.json()["detail"]
+        assert client.post("/any", content=b"[[[1]]]", headers=headers).json() == [[[1]]]
+
+
+def test_path_longer_than_the_limit_is_414(make_client: MakeClient) -> None:
+    app = App(max_path_length=50)
+
+    @app.get("/{name}")
+    def named(name: str) -> str:
+        return name
+
+    with make_client(app) as client:
+        assert client.get("/" + "a" * 49).status_code == 200
+        response = client.get("/", extensions={"raw_path": b"/" + b"a" * 50})
+        assert response.status_code == 414
+        assert response.headers["content-type"] == "application/problem+json"

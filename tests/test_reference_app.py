@@ -75,6 +75,16 @@ def test_create_item_validation_names_the_field(
     assert any(error["loc"][:2] == ["body", field] for error in errors), errors
 
 
+def test_non_finite_price_is_refused(client: TestClient) -> None:
+    response = client.post(
+        "/items",
+        content=b'{"name":"pen","price":1e999}',
+        headers={"content-type": "application/json"},
+    )
+    assert response.status_code == 422
+    assert response.json()["errors"][0]["loc"] == ["body", "price"]
+
+
 def test_create_item_framing_errors(client: TestClient) -> None:
     assert (
         client.post(
