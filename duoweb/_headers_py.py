@@ -8,6 +8,7 @@ documented in ``docs/parsing.md``.
 
 from __future__ import annotations
 
+import operator
 import re
 from collections.abc import (
     ItemsView,
@@ -149,6 +150,8 @@ class Headers(Mapping[str, str]):
     @classmethod
     def from_environ(cls, environ: Mapping[str, Any]) -> Headers:
         """View a WSGI environ's headers: ``HTTP_*`` plus ``CONTENT_TYPE``/``CONTENT_LENGTH``."""
+        if not isinstance(environ, Mapping):
+            raise TypeError("a WSGI environ must be a mapping")
         combined: dict[str, str] = {}
         for key, value in environ.items():
             if not isinstance(key, str) or not isinstance(value, str):
@@ -333,6 +336,7 @@ def _unquote_plus(raw: bytes) -> str:
 
 def parse_query(raw: bytes | str, max_params: int = 1000) -> QueryParams:
     """Parse a query string (``&``-separated, ``+`` and ``%XX`` decoded, UTF-8) into QueryParams."""
+    limit = operator.index(max_params)
     if isinstance(raw, str):
         data = raw.encode("utf-8", "surrogatepass")
     elif isinstance(raw, bytes):
@@ -347,10 +351,8 @@ def parse_query(raw: bytes | str, max_params: int = 1000) -> QueryParams:
             if not segment:
                 continue
             count += 1
-            if count > max_params:
-                raise TooManyQueryParameters(
-                    f"more than {max_params} query parameters in the request"
-                )
+            if count > limit:
+                raise TooManyQueryParameters(f"more than {limit} query parameters in the request")
             name, _, value = segment.partition(b"=")
             key = _unquote_plus(name)
             text = _unquote_plus(value)
