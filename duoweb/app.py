@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import contextlib
 import inspect
 import logging
 import sys
@@ -473,60 +472,41 @@ class App:
 
     def _dispatch_sync(self, request: Request) -> Response:
         """Route and run the handler synchronously; handler errors become responses."""
+        endpoint: Any
+        found: Any
         try:
-            if len(request.path) > self.max_path_length:
+            path = request.path
+            if len(path) > self.max_path_length:
                 return self._path_too_long()
-            endpoint, found = self._router.match(request.method, request.path)
+            endpoint, found = self._router.match(request.method, path)
             if endpoint is None:
                 return self._unrouted(request, found, asgi=False)
-            assert isinstance(endpoint, Endpoint)
             request.path_params = found
             if endpoint.reads_body:
-                self._check_declared_length(request, endpoint.max_body_size)
-                request.body = request._read_body(endpoint.max_body_size)
-            if endpoint.simple:
-                return endpoint.render(
-                    self._call_sync(endpoint, endpoint.arguments_sync(request, _NO_STACK))
-                )
-            with contextlib.ExitStack() as stack:
-                arguments = endpoint.arguments_sync(request, stack)
-                return endpoint.render(self._call_sync(endpoint, arguments))
-            raise _suppressed(endpoint)  # a generator dependency swallowed the exception
+                limit = endpoint.max_body_size
+                self._check_declared_length(request, limit)
+                request.body = request._read_body(limit)
+            return endpoint.respond_sync(request)  # type: ignore[no-any-return]
         except Exception as exc:
             return self._error_response_sync(request, exc)
 
-    @staticmethod
-    def _call_sync(endpoint: Endpoint, arguments: dict[str, Any]) -> Any:
-        result = endpoint.handler(**arguments)
-        return run_on_thread_loop(result) if endpoint.is_async else result
-
-    async def _call_async(self, endpoint: Endpoint, arguments: dict[str, Any]) -> Any:
-        if endpoint.is_async:
-            return await endpoint.handler(**arguments)
-        if endpoint.inline:
-            return endpoint.handler(**arguments)
-        return await self.thread_pool.run(endpoint.handler, **arguments)
-
     async def _dispatch_async(self, request: Request) -> Response:
         """Route and run the handler on the event loop; handler errors become responses."""
+        endpoint: Any
+        found: Any
         try:
-            if len(request.path) > self.max_path_length:
+            path = request.path
+            if len(path) > self.max_path_length:
                 return self._path_too_long()
-            endpoint, found = self._router.match(request.method, request.path)
+            endpoint, found = self._router.match(request.method, path)
             if endpoint is None:
                 return self._unrouted(request, found, asgi=True)
-            assert isinstance(endpoint, Endpoint)
             request.path_params = found
             if endpoint.reads_body:
-                self._check_declared_length(request, endpoint.max_body_size)
-                request.body = await request._receive_body(endpoint.max_body_size)
-            if endpoint.simple:
-                arguments = endpoint.arguments_sync(request, _NO_STACK)
-                return endpoint.render(await self._call_async(endpoint, arguments))
-            async with contextlib.AsyncExitStack() as stack:
-                arguments = await endpoint.arguments_async(request, stack, self.thread_pool)
-                return endpoint.render(await self._call_async(endpoint, arguments))
-            raise _suppressed(endpoint)  # a generator dependency swallowed the exception
+                limit = endpoint.max_body_size
+                self._check_declared_length(request, limit)
+                request.body = await request._receive_body(limit)
+            return await endpoint.respond_async(request, self.thread_pool)  # type: ignore[no-any-return]
         except ClientDisconnected:
             raise
         except Exception as exc:
@@ -590,15 +570,6 @@ class App:
             return _checked_response(handler, result)
         except Exception as failure:
             return self._handler_failed(request, exc, failure)
-
-
-_NO_STACK = contextlib.ExitStack()
-
-
-def _suppressed(endpoint: Endpoint) -> RuntimeError:
-    return RuntimeError(
-        f"a generator dependency of {endpoint.name!r} swallowed an exception; re-raise it"
-    )
 
 
 def _checked_response(handler: Any, result: Any) -> Response:

@@ -234,6 +234,10 @@ class Endpoint:
             )
         self.reads_body = self._reads_body()
         self.simple = not self.nodes and not self.plan.scalars and self.plan.body is None
+        #: Only path parameters: the router's params dict is the argument dict as it is.
+        self.path_only = self.simple and self.plan.request is None
+        #: Turn a handler result into a Response, as the return annotation says.
+        self.render = self.response_plan.render
 
     # --- planning ----------------------------------------------------------------------------
 
@@ -259,6 +263,8 @@ class Endpoint:
 
         self.needs = [(name, visit(depends)) for name, depends in self.plan.dependencies]
         self.nodes = list(nodes.values())
+        #: Some provider is a generator: calls need an exit stack for its cleanup.
+        self.stacked = any(node.kind in ("generator", "asyncgen") for node in self.nodes)
         self._overrides_version = version
 
     def _path_names_used(self) -> set[str]:
@@ -278,50 +284,93 @@ class Endpoint:
 
     # --- per request -------------------------------------------------------------------------
 
-    def _extract_all(self, request: Request) -> tuple[dict[str, Any], list[dict[str, Any]]]:
-        """Every non-dependency argument of the handler and its providers, validated together."""
+    def _arguments_sync(
+        self, request: Request, stack: contextlib.ExitStack | None
+    ) -> dict[str, Any]:
+        """Every argument, running providers synchronously; all checks fail together (422)."""
+        if self.plan.dependencies:
+            self._refresh()
         errors: list[ValidationErrorItem] = []
-        provider_args = [node.plan.extract(request, errors) for node in self.nodes]
+        nodes = self.nodes
+        provider_args = [node.plan.extract(request, errors) for node in nodes] if nodes else ()
         arguments = self.plan.extract(request, errors)
         if errors:
             raise RequestValidationError(errors)
-        return arguments, provider_args
-
-    def arguments_sync(self, request: Request, stack: contextlib.ExitStack) -> dict[str, Any]:
-        """The handler's keyword arguments, running providers synchronously (WSGI mode)."""
-        if self.simple:
-            return self.plan.extract(request, []) if self.plan.request else request.path_params
-        self._refresh()
-        arguments, provider_args = self._extract_all(request)
-        values: dict[object, Any] = {}
-        for node, kwargs in zip(self.nodes, provider_args, strict=True):
-            for name, key in node.needs:
-                kwargs[name] = values[key]
-            values[node.key] = _call_provider_sync(node, kwargs, stack)
-        for name, key in self.needs:
-            arguments[name] = values[key]
+        if nodes:
+            values: dict[object, Any] = {}
+            for node, kwargs in zip(nodes, provider_args, strict=True):
+                for name, key in node.needs:
+                    kwargs[name] = values[key]
+                values[node.key] = _call_provider_sync(node, kwargs, stack)
+            for name, key in self.needs:
+                arguments[name] = values[key]
         return arguments
 
-    async def arguments_async(
-        self, request: Request, stack: contextlib.AsyncExitStack, pool: ThreadPool
+    async def _arguments_async(
+        self, request: Request, stack: contextlib.AsyncExitStack | None, pool: ThreadPool
     ) -> dict[str, Any]:
-        """The handler's keyword arguments, awaiting providers (ASGI mode)."""
-        if self.simple:
-            return self.plan.extract(request, []) if self.plan.request else request.path_params
-        self._refresh()
-        arguments, provider_args = self._extract_all(request)
-        values: dict[object, Any] = {}
-        for node, kwargs in zip(self.nodes, provider_args, strict=True):
-            for name, key in node.needs:
-                kwargs[name] = values[key]
-            values[node.key] = await _call_provider_async(node, kwargs, stack, pool, self.inline)
-        for name, key in self.needs:
-            arguments[name] = values[key]
+        """Every argument, awaiting providers; all checks fail together (422)."""
+        if self.plan.dependencies:
+            self._refresh()
+        errors: list[ValidationErrorItem] = []
+        nodes = self.nodes
+        provider_args = [node.plan.extract(request, errors) for node in nodes] if nodes else ()
+        arguments = self.plan.extract(request, errors)
+        if errors:
+            raise RequestValidationError(errors)
+        if nodes:
+            values: dict[object, Any] = {}
+            for node, kwargs in zip(nodes, provider_args, strict=True):
+                for name, key in node.needs:
+                    kwargs[name] = values[key]
+                values[node.key] = await _call_provider_async(
+                    node, kwargs, stack, pool, self.inline
+                )
+            for name, key in self.needs:
+                arguments[name] = values[key]
         return arguments
 
-    def render(self, result: Any) -> Response:
-        """Turn what the handler returned into a Response, as its return annotation says."""
-        return self.response_plan.render(result)
+    def respond_sync(self, request: Request) -> Response:
+        """Run the handler for ``request`` and render its result (WSGI mode)."""
+        if self.simple:
+            arguments = request.path_params if self.path_only else self.plan.extract(request, [])
+        elif self.stacked:
+            with contextlib.ExitStack() as stack:
+                result = self.handler(**self._arguments_sync(request, stack))
+                if self.is_async:
+                    result = run_on_thread_loop(result)
+                return self.render(result)
+            raise _suppressed(self)
+        else:
+            arguments = self._arguments_sync(request, None)
+        result = self.handler(**arguments)
+        if self.is_async:
+            result = run_on_thread_loop(result)
+        return self.render(result)
+
+    async def respond_async(self, request: Request, pool: ThreadPool) -> Response:
+        """Run the handler for ``request`` and render its result (ASGI mode)."""
+        if self.simple:
+            arguments = request.path_params if self.path_only else self.plan.extract(request, [])
+        elif self.stacked:
+            async with contextlib.AsyncExitStack() as stack:
+                arguments = await self._arguments_async(request, stack, pool)
+                return self.render(await self._invoke_async(arguments, pool))
+            raise _suppressed(self)
+        else:
+            arguments = await self._arguments_async(request, None, pool)
+        if self.is_async:
+            return self.render(await self.handler(**arguments))
+        if self.inline:
+            return self.render(self.handler(**arguments))
+        return self.render(await pool.run(self.handler, **arguments))
+
+    async def _invoke_async(self, arguments: dict[str, Any], pool: ThreadPool) -> Any:
+        if self.is_async:
+            return await self.handler(**arguments)
+        if self.inline:
+            return self.handler(**arguments)
+        return await pool.run(self.handler, **arguments)
 
     def __repr__(self) -> str:
         return f"<Endpoint {'|'.join(self.methods)} {self.template} -> {self.name}>"
@@ -355,8 +404,14 @@ def _logged(node: DependencyNode, exc: Exception) -> None:
         logger.error("dependency %s failed", describe(node.provider), exc_info=exc)
 
 
+def _suppressed(endpoint: Endpoint) -> RuntimeError:
+    return RuntimeError(
+        f"a generator dependency of {endpoint.name!r} swallowed an exception; re-raise it"
+    )
+
+
 def _call_provider_sync(
-    node: DependencyNode, kwargs: dict[str, Any], stack: contextlib.ExitStack
+    node: DependencyNode, kwargs: dict[str, Any], stack: contextlib.ExitStack | None
 ) -> Any:
     try:
         kind = node.kind
@@ -364,6 +419,7 @@ def _call_provider_sync(
             return node.provider(**kwargs)
         if kind == "coroutine":
             return run_on_thread_loop(node.provider(**kwargs))
+        assert stack is not None  # generator providers always come with a stack
         if kind == "generator":
             return stack.enter_context(contextlib.contextmanager(node.provider)(**kwargs))
         manager = contextlib.asynccontextmanager(node.provider)(**kwargs)
@@ -378,7 +434,7 @@ def _call_provider_sync(
 async def _call_provider_async(
     node: DependencyNode,
     kwargs: dict[str, Any],
-    stack: contextlib.AsyncExitStack,
+    stack: contextlib.AsyncExitStack | None,
     pool: ThreadPool,
     inline: bool,
 ) -> Any:
@@ -386,13 +442,14 @@ async def _call_provider_async(
         kind = node.kind
         if kind == "coroutine":
             return await node.provider(**kwargs)
-        if kind == "asyncgen":
-            manager = contextlib.asynccontextmanager(node.provider)(**kwargs)
-            return await stack.enter_async_context(manager)
         if kind == "function":
             if inline:
                 return node.provider(**kwargs)
             return await pool.run(node.provider, **kwargs)
+        assert stack is not None  # generator providers always come with a stack
+        if kind == "asyncgen":
+            manager = contextlib.asynccontextmanager(node.provider)(**kwargs)
+            return await stack.enter_async_context(manager)
         sync_manager = contextlib.contextmanager(node.provider)(**kwargs)
         if inline:
             return stack.enter_context(sync_manager)
