@@ -9,11 +9,11 @@ from __future__ import annotations
 import itertools
 from typing import Annotated, Any
 
-from pydantic import BaseModel, Field
+import msgspec
 
 from duoweb import App, HTTPError, PlainTextResponse, Request, RequestValidationError
 from duoweb.errors import ValidationErrorItem
-from duoweb.models import decode_pydantic_json, require_json
+from duoweb.models import from_msgspec, require_json
 
 app = App()
 
@@ -65,12 +65,15 @@ def search(request: Request) -> dict[str, Any]:
     return {"q": q, "limit": limit}
 
 
-class NewItem(BaseModel):
+class NewItem(msgspec.Struct):
     """Route 5's request body."""
 
-    name: Annotated[str, Field(min_length=1, max_length=64)]
-    price: Annotated[float, Field(gt=0, allow_inf_nan=False)]
+    name: Annotated[str, msgspec.Meta(min_length=1, max_length=64)]
+    price: Annotated[float, msgspec.Meta(gt=0)]
     tags: list[str] = []
+
+
+_decode_item = msgspec.json.Decoder(NewItem).decode
 
 
 _ids = itertools.count(1)
@@ -80,9 +83,12 @@ _ids = itertools.count(1)
 def create_item(request: Request) -> dict[str, Any]:
     """Route 5: a validated JSON body, answered with 201 and the stored item."""
     require_json(request)
-    item = decode_pydantic_json(NewItem, request.body)
-    if not isinstance(item, NewItem):  # pragma: no cover - decode_pydantic_json guarantees it
-        raise HTTPError(500)
+    try:
+        item = _decode_item(request.body)
+    except msgspec.ValidationError as exc:
+        raise from_msgspec(exc, ("body",)) from None
+    except msgspec.DecodeError:
+        raise HTTPError(400, "Malformed JSON body.") from None
     return {"id": next(_ids), "name": item.name, "price": item.price, "tags": item.tags}
 
 

@@ -14,6 +14,22 @@ from duoweb.headers import check_header, format_set_cookie
 
 HeadersInput = Mapping[str, str] | Iterable[tuple[str, str]] | None
 
+_CONTENT_TYPES: dict[str, tuple[str, str]] = {}
+
+
+def _content_type(kind: str) -> tuple[str, str]:
+    """The checked Content-Type field for a media type, computed once per distinct type."""
+    field = _CONTENT_TYPES.get(kind)
+    if field is None:
+        value = kind
+        if value.startswith("text/") and "charset" not in value:
+            value += "; charset=utf-8"
+        check_header("content-type", value)
+        field = ("content-type", value)
+        if len(_CONTENT_TYPES) < 256:  # media types come from code, but stay bounded anyway
+            _CONTENT_TYPES[kind] = field
+    return field
+
 
 class Response:
     """A complete HTTP response; the body is bytes and Content-Length is added on output."""
@@ -32,13 +48,16 @@ class Response:
         if not 100 <= status_code <= 999:
             raise ValueError(f"status code must be three digits, not {status_code}")
         self.status_code = status_code
-        self.body = content.encode() if isinstance(content, str) else bytes(content)
-        self._headers: list[tuple[str, str]] = []
+        body: bytes
+        if type(content) is bytes:
+            body = content
+        elif isinstance(content, str):
+            body = content.encode()
+        else:
+            body = bytes(content)
+        self.body = body
         kind = media_type or self.media_type
-        if kind is not None:
-            if kind.startswith("text/") and "charset" not in kind:
-                kind += "; charset=utf-8"
-            self.set_header("content-type", kind)
+        self._headers: list[tuple[str, str]] = [] if kind is None else [_content_type(kind)]
         if headers is not None:
             items = headers.items() if isinstance(headers, Mapping) else headers
             for name, value in items:
