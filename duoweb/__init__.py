@@ -8,6 +8,7 @@ from duoweb.params import Body, Cookie, Header, Query
 from duoweb.requests import Request
 from duoweb.responses import JSONResponse, PlainTextResponse, Response
 from duoweb.routing import RouteDefinitionError
+from duoweb.staticfiles import StaticFiles
 from duoweb.streaming import EventSourceResponse, FileResponse, ServerSentEvent, StreamingResponse
 from duoweb.websockets import CloseCode, WebSocket, WebSocketDisconnect
 
@@ -32,6 +33,7 @@ __all__ = [
     "RouteDefinitionError",
     "RouteInfo",
     "ServerSentEvent",
+    "StaticFiles",
     "StreamingResponse",
     "ValidationErrorItem",
     "WebSocket",

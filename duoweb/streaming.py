@@ -6,7 +6,7 @@ import mimetypes
 import os
 from collections.abc import AsyncIterable, AsyncIterator, Iterable, Iterator
 from email.utils import formatdate
-from typing import Any
+from typing import Any, BinaryIO
 
 import msgspec
 
@@ -48,7 +48,7 @@ class StreamingResponse(Response):
 class FileResponse(StreamingResponse):
     """Send (part of) a file; the type is guessed from its name unless given."""
 
-    __slots__ = ("chunk_size", "length", "offset", "path")
+    __slots__ = ("chunk_size", "length", "offset", "path", "size")
 
     def __init__(
         self,
@@ -65,6 +65,7 @@ class FileResponse(StreamingResponse):
     ) -> None:
         self.path = os.fspath(path)
         info = stat_result or os.stat(self.path)
+        self.size = info.st_size
         self.offset = offset
         self.length = info.st_size - offset if length is None else length
         self.chunk_size = chunk_size
@@ -88,14 +89,18 @@ class FileResponse(StreamingResponse):
                 f"attachment; filename=\"{fallback}\"; filename*=UTF-8''{quoted}",
             )
 
+    def open(self) -> BinaryIO:
+        """Open the file to send; a subclass may check it is still the file it chose."""
+        return open(self.path, "rb")
+
     @property
     def whole_file(self) -> bool:
         """True when the response sends the file from start to end (sendfile can be used)."""
-        return self.offset == 0 and self.length == os.stat(self.path).st_size
+        return self.offset == 0 and self.length == self.size
 
 
 def _read_file(response: FileResponse) -> Iterator[bytes]:
-    with open(response.path, "rb") as file:
+    with response.open() as file:
         file.seek(response.offset)
         remaining = response.length
         while remaining > 0:

@@ -197,7 +197,7 @@ class WSGIAdapter:
         wrapper = environ.get("wsgi.file_wrapper")
         if wrapper is not None and isinstance(response, FileResponse) and response.whole_file:
             body.close()  # the server sends the file itself (sendfile where it can)
-            file = open(response.path, "rb")  # noqa: SIM115 - the server closes it when done
+            file = response.open()  # the server closes it when done
             wrapped: Iterable[bytes] = wrapper(file, response.chunk_size)
             return wrapped
         return body
