@@ -32,11 +32,21 @@ class ASGIRequest(Request):
     __slots__ = ("_receive", "scope")
 
     def __init__(self, app: App, scope: Scope, receive: Receive) -> None:
+        # Request.__init__'s assignments, inlined: this runs once per request.
         path: str = scope["path"]
         root_path: str = scope.get("root_path", "")
         if root_path and path.startswith(root_path):
             path = path[len(root_path) :]
-        super().__init__(app, scope["method"], path, scope.get("query_string", b""))
+        self.app = app
+        self.method = scope["method"]
+        self.path = path
+        self.query_string = scope.get("query_string", b"")
+        self.path_params = {}
+        self.body = b""
+        self._state = None
+        self._headers = None
+        self._query = None
+        self._cookies = None
         self.scope = scope
         self._receive = receive
 

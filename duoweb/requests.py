@@ -29,13 +29,13 @@ class Request:
         "_cookies",
         "_headers",
         "_query",
+        "_state",
         "app",
         "body",
         "method",
         "path",
         "path_params",
         "query_string",
-        "state",
     )
 
     def __init__(self, app: App, method: str, path: str, query_string: bytes) -> None:
@@ -50,8 +50,7 @@ class Request:
         self.path_params: dict[str, Any] = {}
         #: The request body, read (within the size limit) before a handler that needs it runs.
         self.body = b""
-        #: Free per-request storage for middleware and dependencies.
-        self.state: dict[str, Any] = {}
+        self._state: dict[str, Any] | None = None
         self._headers: Headers | None = None
         self._query: QueryParams | None = None
         self._cookies: dict[str, str] | None = None
@@ -94,6 +93,14 @@ class Request:
         raise NotImplementedError
 
     # --- parsed views ----------------------------------------------------------------------
+
+    @property
+    def state(self) -> dict[str, Any]:
+        """Free per-request storage for middleware and dependencies."""
+        state = self._state
+        if state is None:
+            state = self._state = {}
+        return state
 
     @property
     def headers(self) -> Headers:

@@ -37,6 +37,14 @@ class Response:
     __slots__ = ("_headers", "body", "status_code")
 
     media_type: ClassVar[str | None] = None
+    _default_content_type: ClassVar[tuple[str, str] | None] = None
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        # The class's own Content-Type field, checked once when the class is defined.
+        cls._default_content_type = (
+            None if cls.media_type is None else _content_type(cls.media_type)
+        )
 
     def __init__(
         self,
@@ -56,8 +64,11 @@ class Response:
         else:
             body = bytes(content)
         self.body = body
-        kind = media_type or self.media_type
-        self._headers: list[tuple[str, str]] = [] if kind is None else [_content_type(kind)]
+        if media_type is None:
+            default = self._default_content_type
+            self._headers: list[tuple[str, str]] = [] if default is None else [default]
+        else:
+            self._headers = [_content_type(media_type)]
         if headers is not None:
             items = headers.items() if isinstance(headers, Mapping) else headers
             for name, value in items:
@@ -151,7 +162,9 @@ class Response:
         status = self.status_code
         if status == 204 or status == 304 or status < 200:
             return self._headers
-        return [*self._headers, ("content-length", str(len(self.body)))]
+        headers = self._headers.copy()
+        headers.append(("content-length", str(len(self.body))))
+        return headers
 
     def __repr__(self) -> str:
         return f"<{type(self).__name__} {self.status_code} {len(self.body)} bytes>"

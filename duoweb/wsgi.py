@@ -52,12 +52,19 @@ class WSGIRequest(Request):
     __slots__ = ("environ",)
 
     def __init__(self, app: App, environ: dict[str, Any]) -> None:
-        super().__init__(
-            app,
-            environ["REQUEST_METHOD"],
-            decode_path_info(environ.get("PATH_INFO", "")),
-            environ.get("QUERY_STRING", "").encode("latin-1", "replace"),
-        )
+        # Request.__init__'s assignments, inlined: this runs once per request.
+        path = environ.get("PATH_INFO", "")
+        query = environ.get("QUERY_STRING")
+        self.app = app
+        self.method = environ["REQUEST_METHOD"]
+        self.path = path if path.isascii() else decode_path_info(path)
+        self.query_string = query.encode("latin-1", "replace") if query else b""
+        self.path_params = {}
+        self.body = b""
+        self._state = None
+        self._headers = None
+        self._query = None
+        self._cookies = None
         self.environ = environ
 
     def _build_headers(self) -> Headers:
