@@ -1,10 +1,14 @@
 """duoweb: a typed JSON API framework; one App served as WSGI and as ASGI."""
 
 from duoweb._select import speedups_enabled, speedups_report
+from duoweb.access_log import AccessLogMiddleware
 from duoweb.app import App, RouteInfo
+from duoweb.compression import CompressionMiddleware
+from duoweb.cors import CORSMiddleware
 from duoweb.dependencies import Depends
 from duoweb.errors import HTTPError, RequestValidationError, ValidationErrorItem
 from duoweb.params import Body, Cookie, Header, Query
+from duoweb.request_id import RequestIdFilter, RequestIdMiddleware
 from duoweb.requests import Request
 from duoweb.responses import JSONResponse, PlainTextResponse, Response
 from duoweb.routing import RouteDefinitionError
@@ -15,9 +19,12 @@ from duoweb.websockets import CloseCode, WebSocket, WebSocketDisconnect
 __version__ = "0.1.0"
 
 __all__ = [
+    "AccessLogMiddleware",
     "App",
     "Body",
+    "CORSMiddleware",
     "CloseCode",
+    "CompressionMiddleware",
     "Cookie",
     "Depends",
     "EventSourceResponse",
@@ -28,6 +35,8 @@ __all__ = [
     "PlainTextResponse",
     "Query",
     "Request",
+    "RequestIdFilter",
+    "RequestIdMiddleware",
     "RequestValidationError",
     "Response",
     "RouteDefinitionError",

@@ -3,6 +3,8 @@
 A middleware is ``(request, call_next) -> Response``: it sees the request before the handler,
 the response after it, and may answer by itself without calling ``call_next``. A ``def``
 middleware gets a plain ``call_next``; an ``async def`` one gets an awaitable ``call_next``.
+An object whose ``__call__`` is ``def`` and which also has an ``async def call_async`` is
+dual-mode: its ``def`` side runs in the WSGI chain and ``call_async`` in the async chain.
 The first one registered is the outermost.
 """
 
@@ -56,7 +58,10 @@ def async_chain(middlewares: Sequence[Middleware], core: AsyncNext, pool: Thread
     """Chain any middlewares around the async core; ``def`` ones run in ``pool``."""
     handler = core
     for middleware in reversed(middlewares):
-        if is_async(middleware):
+        call_async = getattr(middleware, "call_async", None)  # a dual-mode middleware object
+        if call_async is not None and inspect.iscoroutinefunction(call_async):
+            handler = _async_layer(call_async, handler)
+        elif is_async(middleware):
             handler = _async_layer(middleware, handler)
         else:
             handler = _pooled_layer(middleware, handler, pool)
