@@ -17,7 +17,6 @@ import stat
 import time
 from collections.abc import Callable, Iterator, Mapping
 from datetime import UTC, datetime
-from email.utils import formatdate
 from types import MappingProxyType
 from typing import TYPE_CHECKING, BinaryIO, Final, NamedTuple
 from urllib.parse import quote
@@ -26,7 +25,7 @@ from duoweb.errors import HTTPError
 from duoweb.headers import Headers, check_header
 from duoweb.requests import Request
 from duoweb.responses import HeadersInput, Response
-from duoweb.streaming import FileResponse
+from duoweb.streaming import FileResponse, http_date
 
 if TYPE_CHECKING:
     from duoweb.app import App
@@ -530,7 +529,7 @@ class StaticFiles:
         size = info.st_size
         modified = int(info.st_mtime)
         etag = f'"{size:x}-{info.st_mtime_ns:x}"'
-        last_modified = formatdate(modified, usegmt=True)
+        last_modified = http_date(modified)
         validators = [("etag", etag), ("last-modified", last_modified)]
         cache_control = self._cache_control
         if callable(cache_control):

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import mimetypes
 import os
+import time
 from collections.abc import AsyncIterable, AsyncIterator, Iterable, Iterator
-from email.utils import formatdate
 from typing import Any, BinaryIO
 
 import msgspec
@@ -14,6 +14,19 @@ from duoweb.responses import HeadersInput, Response
 
 Chunk = bytes | str
 ChunkSource = Iterable[Chunk] | AsyncIterable[Chunk]
+
+
+_DAYS = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
+_MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
+
+
+def http_date(timestamp: float) -> str:
+    """A POSIX time as an RFC 9110 IMF-fixdate (``Sun, 06 Nov 1994 08:49:37 GMT``)."""
+    t = time.gmtime(timestamp)
+    return (
+        f"{_DAYS[t.tm_wday]}, {t.tm_mday:02d} {_MONTHS[t.tm_mon - 1]} {t.tm_year:04d} "
+        f"{t.tm_hour:02d}:{t.tm_min:02d}:{t.tm_sec:02d} GMT"
+    )
 
 
 def as_bytes(chunk: Chunk) -> bytes:
@@ -75,7 +88,7 @@ class FileResponse(StreamingResponse):
         super().__init__(_read_file(self), status_code, headers, media_type)
         self.set_header("content-length", str(self.length))
         if self.get_header("last-modified") is None:
-            self.set_header("last-modified", formatdate(info.st_mtime, usegmt=True))
+            self.set_header("last-modified", http_date(info.st_mtime))
         if filename is not None:
             # RFC 6266 / 8187: an ASCII fallback plus the UTF-8 name.
             fallback = filename.encode("ascii", "replace").decode().replace('"', "")

@@ -225,3 +225,12 @@ def test_wsgi_uses_the_servers_file_wrapper_and_closes_streams(tmp_path: Path) -
     assert next(iterator) == b"0\n"
     stream.close()  # type: ignore[attr-defined]
     assert log == ["sync closed"]
+
+
+def test_http_date_matches_the_standard_library() -> None:
+    from email.utils import formatdate
+
+    from duoweb.streaming import http_date
+
+    for moment in (0.0, 784111777.0, 1_700_000_000.5, 4_102_444_799.0):
+        assert http_date(moment) == formatdate(moment, usegmt=True)
