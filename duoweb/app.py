@@ -506,6 +506,8 @@ class App:
                 limit = endpoint.max_body_size
                 self._check_declared_length(request, limit)
                 request.body = await request._receive_body(limit)
+            if endpoint.sync_inline:  # nothing to await or to hand to the pool
+                return endpoint.respond_sync(request)  # type: ignore[no-any-return]
             return await endpoint.respond_async(request, self.thread_pool)  # type: ignore[no-any-return]
         except ClientDisconnected:
             raise

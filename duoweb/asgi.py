@@ -146,7 +146,31 @@ class ASGIAdapter:
         """The ASGI 3 application callable."""
         kind = scope["type"]
         if kind == "http":
-            await self._http(scope, receive, send)
+            # The http path is written out here rather than in a helper: one coroutine fewer
+            # per request.
+            if not self._started:
+                await self._ensure_started()
+            app = self.app
+            request = ASGIRequest(app, scope, receive)
+            try:
+                if app._middleware:
+                    response = await app.handle_async(request)
+                else:
+                    response = await app._dispatch_async(request)
+            except ClientDisconnected:
+                return
+            await send(
+                {
+                    "type": "http.response.start",
+                    "status": response.status_code,
+                    "headers": encode_headers(response.header_list()),
+                }
+            )
+            if isinstance(response, StreamingResponse):
+                await self._stream(scope, receive, send, response, request.method == "HEAD")
+            else:
+                body = b"" if request.method == "HEAD" else response.body
+                await send({"type": "http.response.body", "body": body})
         elif kind == "lifespan":
             await self._lifespan(receive, send)
         elif kind == "websocket":
@@ -162,27 +186,6 @@ class ASGIAdapter:
             if not self._started:
                 await self.app.run_startup_async()
                 self._started = True
-
-    async def _http(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if not self._started:
-            await self._ensure_started()
-        request = ASGIRequest(self.app, scope, receive)
-        try:
-            response = await self.app.handle_async(request)
-        except ClientDisconnected:
-            return
-        await send(
-            {
-                "type": "http.response.start",
-                "status": response.status_code,
-                "headers": encode_headers(response.header_list()),
-            }
-        )
-        if isinstance(response, StreamingResponse):
-            await self._stream(scope, receive, send, response, request.method == "HEAD")
-            return
-        body = b"" if request.method == "HEAD" else response.body
-        await send({"type": "http.response.body", "body": body})
 
     async def _stream(
         self, scope: Scope, receive: Receive, send: Send, response: StreamingResponse, head: bool

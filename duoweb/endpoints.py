@@ -265,6 +265,13 @@ class Endpoint:
         self.nodes = list(nodes.values())
         #: Some provider is a generator: calls need an exit stack for its cleanup.
         self.stacked = any(node.kind in ("generator", "asyncgen") for node in self.nodes)
+        #: Under ASGI, run the whole call synchronously on the loop: the route is inline and
+        #: neither the handler nor any provider is async.
+        self.sync_inline = (
+            self.inline
+            and not self.is_async
+            and all(node.kind in ("function", "generator") for node in self.nodes)
+        )
         self._overrides_version = version
 
     def _path_names_used(self) -> set[str]:
