@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import glob
 import os
-import sys
 import warnings
 
 from setuptools import setup
@@ -46,17 +45,21 @@ def speedup_extensions() -> list:  # type: ignore[type-arg]
     except ImportError:
         warnings.warn("duoweb: Cython is not installed; using pure Python", stacklevel=1)
         return []
-    return cythonize(
-        sources,
-        compiler_directives={
-            "language_level": "3",
-            "boundscheck": False,
-            "wraparound": False,
-            "cdivision": True,
-            "embedsignature": True,
-        },
-        quiet=True,
-    )
+    try:
+        return cythonize(
+            sources,
+            compiler_directives={
+                "language_level": "3",
+                "boundscheck": False,
+                "wraparound": False,
+                "cdivision": True,
+                "embedsignature": True,
+            },
+            quiet=True,
+        )
+    except Exception as exc:  # a Cython translation error: install the pure twins instead
+        warnings.warn(f"duoweb: cythonize failed ({exc}); using pure Python", stacklevel=1)
+        return []
 
 
 setup(
@@ -64,5 +67,3 @@ setup(
     cmdclass={"build_ext": OptionalBuildExt},
     zip_safe=False,
 )
-if "--verbose" in sys.argv:
-    print("duoweb extensions:", [e.name for e in speedup_extensions()])

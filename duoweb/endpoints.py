@@ -226,6 +226,16 @@ class Endpoint:
         self._overrides_version = -1
         self.nodes: list[DependencyNode] = []
         self.plan_dependencies()
+        for node in self.nodes:  # path parameters only providers read convert by their types
+            provider = describe(node.provider)
+            for name in node.plan.path:
+                kind = _path_kind(provider, name, node.plan.path_types[name], template_params[name])
+                known = self.param_types.setdefault(name, kind)
+                if known != kind:
+                    raise RouteDefinitionError(
+                        f"{where}: path parameter {name!r} is {known!r} for one reader and "
+                        f"{kind!r} for {provider}; annotate it the same way everywhere"
+                    )
         unused = template_params.keys() - self._path_names_used()
         if unused:
             raise RouteDefinitionError(

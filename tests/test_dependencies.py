@@ -185,3 +185,33 @@ def test_validation_runs_before_any_provider(make_client: MakeClient) -> None:
     with make_client(app) as client:
         assert client.get("/v?n=x").status_code == 422
     assert log == []
+
+
+def test_path_parameter_read_only_by_a_provider_is_converted(make_client: MakeClient) -> None:
+    app = App()
+
+    def plus_one(item_id: int) -> int:
+        return item_id + 1
+
+    @app.get("/items/{item_id}")
+    def read(n: Annotated[int, Depends(plus_one)]) -> int:
+        return n
+
+    with make_client(app) as client:
+        assert client.get("/items/41").json() == 42
+        assert client.get("/items/abc").status_code == 404
+
+
+def test_path_parameter_typed_differently_by_handler_and_provider_is_an_error() -> None:
+    from duoweb import RouteDefinitionError
+
+    app = App()
+
+    def as_text(item_id: str) -> str:
+        return item_id
+
+    with pytest.raises(RouteDefinitionError, match="annotate it the same way"):
+
+        @app.get("/items/{item_id}")
+        def read(item_id: int, text: Annotated[str, Depends(as_text)]) -> int:
+            return item_id
