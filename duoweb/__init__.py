@@ -10,7 +10,7 @@ from duoweb.errors import HTTPError, RequestValidationError, ValidationErrorItem
 from duoweb.params import Body, Cookie, Header, Query
 from duoweb.request_id import RequestIdFilter, RequestIdMiddleware
 from duoweb.requests import Request
-from duoweb.responses import JSONResponse, PlainTextResponse, Response
+from duoweb.responses import JSONResponse, PlainTextResponse, Response, problem_response
 from duoweb.routing import RouteDefinitionError
 from duoweb.staticfiles import StaticFiles
 from duoweb.streaming import EventSourceResponse, FileResponse, ServerSentEvent, StreamingResponse
@@ -48,6 +48,7 @@ __all__ = [
     "WebSocket",
     "WebSocketDisconnect",
     "__version__",
+    "problem_response",
     "speedups_enabled",
     "speedups_report",
 ]

@@ -22,6 +22,7 @@ from duoweb.errors import (
 )
 from duoweb.middleware import async_chain, sync_chain
 from duoweb.middleware import is_async as is_async_middleware
+from duoweb.proxies import TrustedProxies
 from duoweb.requests import Request
 from duoweb.responses import Response, problem_response
 from duoweb.routing import RouteDefinitionError, Router, build_path, template_parameters
@@ -77,6 +78,7 @@ class App:
         max_query_params: int = 1000,
         max_path_length: int = 8192,
         thread_pool_size: int = 40,
+        trusted_proxies: str | Iterable[str] | None = None,
         debug: bool = False,
         title: str = "duoweb API",
         version: str = "0.1.0",
@@ -92,6 +94,8 @@ class App:
         self.max_query_params = max_query_params
         #: Longest path accepted before answering 414 URI Too Long.
         self.max_path_length = max_path_length
+        #: Addresses/networks whose Forwarded / X-Forwarded-* headers are believed ("*": all).
+        self.trusted_proxies = TrustedProxies.parse(trusted_proxies)
         #: Include exception details in 500 responses. Never enable in production.
         self.debug = debug
         self._router = Router()

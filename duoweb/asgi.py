@@ -44,6 +44,7 @@ class ASGIRequest(Request):
         self.path_params = {}
         self.body = b""
         self._state = None
+        self._origin = None
         self._headers = None
         self._query = None
         self._cookies = None
@@ -91,13 +92,11 @@ class ASGIRequest(Request):
             if not message.get("more_body", False):
                 return chunks[0] if len(chunks) == 1 else b"".join(chunks)
 
-    @property
-    def scheme(self) -> str:
+    def _server_scheme(self) -> str:
         """The URL scheme from the scope."""
         return str(self.scope.get("scheme", "http"))
 
-    @property
-    def client(self) -> tuple[str, int] | None:
+    def _peer(self) -> tuple[str, int] | None:
         """The scope's client (host, port), when the server sets it."""
         client = self.scope.get("client")
         return (str(client[0]), int(client[1])) if client else None

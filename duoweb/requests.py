@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
+from urllib.parse import quote
 
 import msgspec
 
@@ -17,6 +18,7 @@ from duoweb.headers import (
     parse_cookie,
     parse_query,
 )
+from duoweb.proxies import RequestOrigin, resolve_origin
 
 if TYPE_CHECKING:
     from duoweb.app import App
@@ -28,6 +30,7 @@ class Request:
     __slots__ = (
         "_cookies",
         "_headers",
+        "_origin",
         "_query",
         "_state",
         "app",
@@ -51,6 +54,7 @@ class Request:
         #: The request body, read (within the size limit) before a handler that needs it runs.
         self.body = b""
         self._state: dict[str, Any] | None = None
+        self._origin: RequestOrigin | None = None
         self._headers: Headers | None = None
         self._query: QueryParams | None = None
         self._cookies: dict[str, str] | None = None
@@ -77,14 +81,12 @@ class Request:
         """Receive the whole body, at most ``limit`` bytes (ASGI)."""
         raise NotImplementedError
 
-    @property
-    def scheme(self) -> str:
+    def _server_scheme(self) -> str:
         """The URL scheme the server received the request on ("http" or "https")."""
         raise NotImplementedError
 
-    @property
-    def client(self) -> tuple[str, int] | None:
-        """The peer's (host, port), when the server tells it."""
+    def _peer(self) -> tuple[str, int] | None:
+        """The connection's remote (host, port), when the server tells it."""
         raise NotImplementedError
 
     @property
@@ -159,12 +161,56 @@ class Request:
         except RecursionError:
             raise HTTPError(400, "The JSON body is nested too deeply.") from None
 
+    # --- where the request came from ------------------------------------------------------
+
+    @property
+    def origin(self) -> RequestOrigin:
+        """Scheme, host and client, from trusted proxies' forwarding headers when configured.
+
+        Forwarded / X-Forwarded-* headers are believed only when the connection comes from
+        an address in ``App(trusted_proxies=...)``; otherwise they are ignored.
+        """
+        origin = self._origin
+        if origin is None:
+            origin = self._origin = resolve_origin(
+                self.app.trusted_proxies, self._peer(), self.headers, self._server_scheme()
+            )
+        return origin
+
+    @property
+    def scheme(self) -> str:
+        """The URL scheme the client used ("http" or "https")."""
+        if not self.app.trusted_proxies:
+            return self._server_scheme()
+        return self.origin.scheme
+
+    @property
+    def client(self) -> tuple[str, int] | None:
+        """The client's (host, port); the port is 0 when a proxy did not say it."""
+        if not self.app.trusted_proxies:
+            return self._peer()
+        return self.origin.client
+
+    @property
+    def host(self) -> str:
+        """The host (and port) the client addressed; "localhost" when nobody said."""
+        return self.origin.host or "localhost"
+
+    @property
+    def base_url(self) -> str:
+        """``scheme://host/root_path``: where this app is, as the client sees it."""
+        return f"{self.scheme}://{self.host}{self.root_path}"
+
     @property
     def url(self) -> str:
-        """The URL the request was made to, as the server saw it (before any proxy)."""
-        host = self.headers.get("host") or "localhost"
+        """The URL the client requested, as the client sees it."""
         query = self.query_string.decode("latin-1")
-        return f"{self.scheme}://{host}{self.root_path}{self.path}" + (f"?{query}" if query else "")
+        path = quote(self.path, safe="/:@!$&'()*+,;=-._~")
+        return f"{self.base_url}{path}" + (f"?{query}" if query else "")
+
+    def url_for(self, name: str, /, **params: Any) -> str:
+        """The absolute URL of the route called ``name``, as the client would reach it."""
+        return self.base_url + self.app.url_for(name, **params)
 
     def __repr__(self) -> str:
         return f"<Request {self.method} {self.path!r}>"

@@ -62,6 +62,7 @@ class WSGIRequest(Request):
         self.path_params = {}
         self.body = b""
         self._state = None
+        self._origin = None
         self._headers = None
         self._query = None
         self._cookies = None
@@ -119,13 +120,11 @@ class WSGIRequest(Request):
         # The async path under WSGI runs on the worker thread's own loop: blocking is fine.
         return self._read_body(limit)
 
-    @property
-    def scheme(self) -> str:
+    def _server_scheme(self) -> str:
         """The URL scheme from ``wsgi.url_scheme``."""
         return str(self.environ.get("wsgi.url_scheme", "http"))
 
-    @property
-    def client(self) -> tuple[str, int] | None:
+    def _peer(self) -> tuple[str, int] | None:
         """REMOTE_ADDR and REMOTE_PORT, when the server sets them."""
         host = self.environ.get("REMOTE_ADDR")
         if not host:

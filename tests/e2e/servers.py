@@ -49,6 +49,7 @@ def command_for(server: str, target: str, port: int, workers: int) -> list[str]:
             bind,
             "--graceful-timeout",
             "5",
+            "--no-control-socket",  # Gunicorn 25.1+ otherwise shares one socket file per user
             target,
         ]
     if server == "hypercorn":

@@ -1,0 +1,83 @@
+"""The reference app under every server users run: same answers, hooks once per worker.
+
+Each configuration in tests/deploy/commands.py is started on 127.0.0.1, sent every case in
+tests/deploy/cases.py, then stopped with its graceful-stop signal; the hook log must show
+startup hooks once in each worker process (never in the master) and shutdown hooks in each.
+"""
+
+from __future__ import annotations
+
+from concurrent.futures import ThreadPoolExecutor
+
+import httpx
+import pytest
+
+from tests.deploy import provision
+from tests.deploy.cases import check_all, new_client
+from tests.deploy.commands import SERVED_APP, SERVERS, ServerSpec, values_for
+from tests.deploy.hooks import HookLog, cannot_run_python_as, scratch_dir, unprivileged_user
+from tests.deploy.launch import run_server
+from tests.e2e.servers import free_port
+
+pytestmark = pytest.mark.e2e
+
+
+def extra_args(spec: ServerSpec) -> list[str]:
+    """Arguments that depend on this machine rather than on the configuration."""
+    if spec.program == "mod_wsgi-express":
+        account = unprivileged_user()
+        if account is not None:
+            # Apache and mod_wsgi refuse to run Python as root: name an unprivileged account,
+            # and make sure it can run this interpreter at all.
+            user, group = account
+            reason = cannot_run_python_as(user, group, SERVED_APP)
+            if reason is not None:
+                pytest.skip(
+                    "mod_wsgi runs the app in daemon processes that may not be root, and "
+                    f"{reason} (the Python installation is not readable by other users)"
+                )
+            return ["--user", user, "--group", group]
+    return []
+
+
+def ask_concurrently(client: httpx.Client, url: str, count: int) -> set[int]:
+    """Send ``count`` requests at once, so new workers race to run their startup hooks."""
+    with ThreadPoolExecutor(max_workers=8) as pool:
+        responses = list(pool.map(lambda _: client.get(url), range(count)))
+    assert all(r.status_code == 200 for r in responses), [r.status_code for r in responses]
+    return {int(r.json()) for r in responses}
+
+
+# Room for a first run that installs and compiles the server (it skips if that fails).
+@pytest.mark.timeout(600)
+@pytest.mark.parametrize("spec", SERVERS, ids=[spec.name for spec in SERVERS])
+def test_serves_reference_app(spec: ServerSpec) -> None:
+    provision.require(*spec.requires)
+    with scratch_dir() as scratch:
+        argv_tail = extra_args(spec)
+        port = free_port()
+        values = values_for(port, scratch)
+        log = scratch / "hooks.log"
+        env = {"DUOWEB_HOOK_LOG": str(log), **spec.environment(values)}
+        base = f"http://127.0.0.1:{port}"
+        with (
+            run_server(
+                spec.name,
+                spec.argv(values) + argv_tail,
+                base_url=base,
+                env=env,
+                stop_signal=spec.stop_signal,
+                startup_timeout=spec.startup_timeout,
+            ) as running,
+            new_client() as client,
+        ):
+            served = ask_concurrently(client, base + "/_deploy/pid", 24)
+            problems = check_all(client, base)
+            served |= ask_concurrently(client, base + "/_deploy/pid", 24)
+            returncode = running.stop()
+        assert not problems, "\n".join(problems)
+        hooks = HookLog.read(log)
+    found = hooks.problems(
+        master=running.pid, served=served, workers=spec.workers, exact=spec.protocol == "asgi"
+    )
+    assert not found, "\n".join([*found, f"exit code {returncode}", running.log_tail()])
