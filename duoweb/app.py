@@ -85,6 +85,7 @@ class App:
         description: str | None = None,
         openapi_url: str | None = "/openapi.json",
         docs_url: str | None = "/docs",
+        docs_assets_url: str | None = None,
         security_schemes: Mapping[str, Any] | None = None,
         servers: Iterable[Mapping[str, Any]] = (),
     ) -> None:
@@ -121,6 +122,8 @@ class App:
         #: Where the OpenAPI document and the interactive docs page are served (None: off).
         self.openapi_url = openapi_url
         self.docs_url = docs_url
+        #: Load the docs page's Swagger UI assets from this URL instead of the installed package.
+        self.docs_assets_url = docs_assets_url
         #: OpenAPI security schemes by name (components/securitySchemes).
         self.security_schemes = dict(security_schemes or {})
         self.servers = [dict(server) for server in servers]
@@ -319,6 +322,7 @@ class App:
             render: Callable[[list[ValidationErrorItem]], R],
         ) -> Callable[[list[ValidationErrorItem]], R]:
             self._validation_renderer = ValidationRenderer(status, media_type, render)
+            self._openapi_cache.clear()  # the 422 schema in the document changes
             return render
 
         return register

@@ -229,7 +229,9 @@ def _openapi(args: argparse.Namespace) -> int:
         raise CLIError(
             f"OpenAPI generation is not available in this version of duoweb ({__version__})"
         )
-    print(json.dumps(app.openapi(), indent=2))
+    version = args.openapi_version
+    document = app.openapi() if version == "3.1" else app.openapi(version)
+    print(json.dumps(document, indent=2))
     return 0
 
 
@@ -294,6 +296,13 @@ def build_parser() -> argparse.ArgumentParser:
 
     openapi = commands.add_parser("openapi", help="print the app's OpenAPI document as JSON")
     openapi.add_argument("app", help=app_help)
+    openapi.add_argument(
+        "--version",
+        dest="openapi_version",
+        choices=("3.1", "3.0"),
+        default="3.1",
+        help="OpenAPI version of the document (default: 3.1)",
+    )
     return parser
 
 

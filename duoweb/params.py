@@ -12,6 +12,7 @@ import dataclasses
 import datetime
 import decimal
 import enum
+import math
 import types
 import typing
 import uuid
@@ -201,6 +202,21 @@ def _is_int_type(annotation: Any) -> bool:
     )
 
 
+_TEXT_ENCODED = (
+    datetime.datetime,
+    datetime.date,
+    datetime.time,
+    datetime.timedelta,
+    uuid.UUID,
+    decimal.Decimal,
+)
+
+
+def _is_text_encoded(annotation: Any) -> bool:
+    """True for types whose JSON form is a string: their text needs no lax coercion."""
+    return isinstance(annotation, type) and issubclass(annotation, _TEXT_ENCODED)
+
+
 @dataclasses.dataclass(frozen=True, slots=True)
 class ScalarParam:
     """A parameter read as text from the query, a header or a cookie, then converted."""
@@ -216,6 +232,11 @@ class ScalarParam:
     int_text: bool
     annotation: Any
     marker: Param | None
+    #: The value's JSON form is a string (datetime, UUID…): convert it strictly, so that lax
+    #: mode's extra readings (a number as a Unix timestamp) are not accepted.
+    strict_text: bool = False
+    #: A float: "nan" and "inf" are refused, as the path converter refuses them.
+    finite: bool = False
 
     def extract(self, request: Any, errors: list[ValidationErrorItem]) -> Any:
         """The converted value, or the default; a failure is added to ``errors``."""
@@ -249,7 +270,10 @@ class ScalarParam:
             if self.int_text:
                 raw = [parse_int_text(t) for t in raw] if self.multi else parse_int_text(raw)
                 return msgspec.convert(raw, self.target)
-            return msgspec.convert(raw, self.target, strict=False)
+            value = msgspec.convert(raw, self.target, strict=self.strict_text)
+            if self.finite and not all(map(math.isfinite, value if self.multi else (value,))):
+                raise ValueError("Expected a finite number")
+            return value
         except (msgspec.ValidationError, ValueError, TypeError) as exc:
             message = str(exc).split(" - at `", 1)[0]
             errors.append(ValidationErrorItem((source, self.key), message, "invalid"))
@@ -291,6 +315,8 @@ def scalar_param(
         default=default if has_default else None,
         plain_text=inner is str and not constraints,
         int_text=_is_int_type(element),
+        strict_text=_is_text_encoded(element),
+        finite=isinstance(element, type) and issubclass(element, float),
         annotation=annotation,
         marker=marker,
     )

@@ -196,3 +196,12 @@ def test_too_many_query_parameters_is_400(make_client: MakeClient) -> None:
         response = client.get("/q?" + "&".join(f"k{i}=v" for i in range(6)))
         assert response.status_code == 400
         assert response.headers["content-type"] == "application/problem+json"
+
+
+def test_float_query_values_must_be_finite(make_client: MakeClient) -> None:
+    with make_client(build_app()) as client:
+        assert client.get("/types?ratio=1e3").json()["ratio"] == 1000.0
+        for bad in ("nan", "inf", "-Infinity", "1e999"):
+            response = client.get(f"/types?ratio={bad}")
+            assert response.status_code == 422, bad
+            assert response.json()["errors"][0]["loc"] == ["query", "ratio"]
