@@ -490,6 +490,9 @@ class App:
             if endpoint is None:
                 return self._unrouted(request, found, asgi=False)
             request.path_params = found
+            if endpoint.direct:  # only path parameters, sync handler: call it right here
+                result = endpoint.handler(**found)
+                return result if isinstance(result, Response) else endpoint.render(result)
             if endpoint.reads_body:
                 limit = endpoint.max_body_size
                 self._check_declared_length(request, limit)
@@ -510,6 +513,9 @@ class App:
             if endpoint is None:
                 return self._unrouted(request, found, asgi=True)
             request.path_params = found
+            if endpoint.direct and endpoint.inline:  # path parameters only, nothing to await
+                result = endpoint.handler(**found)
+                return result if isinstance(result, Response) else endpoint.render(result)
             if endpoint.reads_body:
                 limit = endpoint.max_body_size
                 self._check_declared_length(request, limit)

@@ -246,6 +246,8 @@ class Endpoint:
         self.simple = not self.nodes and not self.plan.scalars and self.plan.body is None
         #: Only path parameters: the router's params dict is the argument dict as it is.
         self.path_only = self.simple and self.plan.request is None
+        #: ...and a def handler: the dispatcher may call it with no further ceremony.
+        self.direct = self.path_only and not self.is_async
         #: Turn a handler result into a Response, as the return annotation says.
         self.render = self.response_plan.render
 

@@ -182,8 +182,9 @@ class WSGIAdapter:
                 response = problem_response(HTTPError(503, "The application failed to start."))
                 start_response(STATUS_LINES[503], response.header_list())
                 return [response.body]
-        request = WSGIRequest(self.app, environ)
-        response = self.app.handle_sync(request)
+        app = self.app
+        request = WSGIRequest(app, environ)
+        response = app.handle_sync(request) if app._middleware else app._dispatch_sync(request)
         status = response.status_code
         start_response(STATUS_LINES.get(status) or f"{status} Unknown", response.header_list())
         if isinstance(response, StreamingResponse):
