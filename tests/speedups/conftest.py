@@ -1,0 +1,39 @@
+"""Fixtures that run every speedups-level test against both implementations."""
+
+from __future__ import annotations
+
+import importlib
+import os
+from types import ModuleType
+
+import pytest
+
+from duoweb._select import SPEEDUP_MODULES
+
+# CI sets this so that a missing compiled module fails loudly instead of skipping.
+REQUIRE_COMPILED = os.environ.get("DUOWEB_REQUIRE_EXTENSIONS", "") == "1"
+
+
+def implementation(name: str, kind: str) -> ModuleType:
+    """Import the ``kind`` ("pure" or "compiled") implementation of hot-path module ``name``."""
+    compiled, pure = SPEEDUP_MODULES[name]
+    if kind == "pure":
+        return importlib.import_module(pure)
+    try:
+        return importlib.import_module(compiled)
+    except ImportError as exc:
+        if REQUIRE_COMPILED:
+            raise
+        pytest.skip(f"compiled {compiled} is not built here ({exc}); the pure twin is tested")
+
+
+@pytest.fixture(params=["pure", "compiled"])
+def router_impl(request: pytest.FixtureRequest) -> ModuleType:
+    """The router implementation under test: pure-Python twin or compiled extension."""
+    return implementation("router", request.param)
+
+
+@pytest.fixture(params=["pure", "compiled"])
+def headers_impl(request: pytest.FixtureRequest) -> ModuleType:
+    """The header/query/cookie parser implementation under test."""
+    return implementation("headers", request.param)
