@@ -217,6 +217,24 @@ def _is_text_encoded(annotation: Any) -> bool:
     return isinstance(annotation, type) and issubclass(annotation, _TEXT_ENCODED)
 
 
+def _int_bounds(constraints: dict[str, Any]) -> tuple[int | None, int | None] | None:
+    """Inclusive (lowest, highest) for int constraints that are only bounds, else None."""
+    if not set(constraints) <= {"ge", "gt", "le", "lt"}:
+        return None
+    values = constraints.values()
+    if not all(isinstance(v, int) and not isinstance(v, bool) for v in values):
+        return None
+    lowest = constraints.get("ge")
+    if "gt" in constraints:
+        lowest = max(constraints["gt"] + 1, lowest) if lowest is not None else constraints["gt"] + 1
+    highest = constraints.get("le")
+    if "lt" in constraints:
+        highest = (
+            min(constraints["lt"] - 1, highest) if highest is not None else constraints["lt"] - 1
+        )
+    return (lowest, highest)
+
+
 @dataclasses.dataclass(frozen=True, slots=True)
 class ScalarParam:
     """A parameter read as text from the query, a header or a cookie, then converted."""
@@ -237,6 +255,9 @@ class ScalarParam:
     strict_text: bool = False
     #: A float: "nan" and "inf" are refused, as the path converter refuses them.
     finite: bool = False
+    #: A single int with at most ge/gt/le/lt bounds: (lowest, highest) checked here directly,
+    #: since msgspec.convert would re-hash the Annotated target on every call.
+    int_bounds: tuple[int | None, int | None] | None = None
 
     def extract(self, request: Any, errors: list[ValidationErrorItem]) -> Any:
         """The converted value, or the default; a failure is added to ``errors``."""
@@ -268,6 +289,15 @@ class ScalarParam:
             return raw
         try:
             if self.int_text:
+                bounds = self.int_bounds
+                if bounds is not None:
+                    number = parse_int_text(raw)
+                    lowest, highest = bounds
+                    if lowest is not None and number < lowest:
+                        raise ValueError(f"Expected `int` >= {lowest}")
+                    if highest is not None and number > highest:
+                        raise ValueError(f"Expected `int` <= {highest}")
+                    return number
                 raw = [parse_int_text(t) for t in raw] if self.multi else parse_int_text(raw)
                 return msgspec.convert(raw, self.target)
             value = msgspec.convert(raw, self.target, strict=self.strict_text)
@@ -317,6 +347,7 @@ def scalar_param(
         int_text=_is_int_type(element),
         strict_text=_is_text_encoded(element),
         finite=isinstance(element, type) and issubclass(element, float),
+        int_bounds=None if multi or not _is_int_type(element) else _int_bounds(constraints),
         annotation=annotation,
         marker=marker,
     )

@@ -205,3 +205,35 @@ def test_float_query_values_must_be_finite(make_client: MakeClient) -> None:
             response = client.get(f"/types?ratio={bad}")
             assert response.status_code == 422, bad
             assert response.json()["errors"][0]["loc"] == ["query", "ratio"]
+
+
+@pytest.mark.parametrize(
+    ("query", "status", "message"),
+    [
+        ("n=5", 200, None),
+        ("n=1", 200, None),
+        ("n=9", 200, None),
+        ("n=0", 422, "Expected `int` >= 1"),
+        ("n=10", 422, "Expected `int` <= 9"),
+        ("m=3", 200, None),
+        ("m=2", 422, "Expected `int` >= 3"),
+        ("m=7", 422, "Expected `int` <= 6"),
+    ],
+)
+def test_int_bounds_inclusive_and_exclusive(
+    make_client: MakeClient, query: str, status: int, message: str | None
+) -> None:
+    app = App()
+
+    @app.get("/bounded")
+    def bounded(
+        n: Annotated[int, Query(ge=1, le=9)] = 5,
+        m: Annotated[int, annotated_types.Gt(2), annotated_types.Lt(7)] = 4,
+    ) -> list[int]:
+        return [n, m]
+
+    with make_client(app) as client:
+        response = client.get(f"/bounded?{query}")
+        assert response.status_code == status
+        if message is not None:
+            assert response.json()["errors"][0]["msg"] == message
