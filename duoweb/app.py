@@ -552,7 +552,13 @@ class App:
                 return self._handler_failed(request, exc, failure)
             return Response(body, status_code=status, media_type=media_type)
         if isinstance(exc, HTTPError):
-            return problem_response(exc)
+            try:
+                return problem_response(exc)
+            except Exception as failure:  # unsafe headers, extensions msgspec cannot encode
+                logger.error("cannot render %r as a problem response", exc, exc_info=failure)
+                return problem_response(
+                    HTTPError(500, "The server could not complete the request.")
+                )
         logger.error("unhandled exception in %s %s", request.method, request.path, exc_info=exc)
         if self.debug:
             detail = "".join(traceback.format_exception(exc))

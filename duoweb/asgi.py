@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import os
+import threading
 from collections.abc import AsyncGenerator, AsyncIterable, Awaitable, Callable
 from typing import TYPE_CHECKING, Any
 
@@ -121,16 +122,28 @@ async def _async_chunks(stream: ChunkSource, pool: ThreadPool) -> AsyncGenerator
         return
     sync_iterator = iter(stream)
     done = object()
+    # Cancelling the await (client gone) does not stop a next() already running in a pool
+    # thread; close() must wait for it, or it fails with "generator already executing".
+    stepping = threading.Lock()
+
+    def step() -> Any:
+        with stepping:
+            return next(sync_iterator, done)
+
+    def finish() -> None:
+        with stepping:
+            closer = getattr(sync_iterator, "close", None)
+            if closer is not None:
+                closer()
+
     try:
         while True:
-            chunk = await pool.run(next, sync_iterator, done)
+            chunk = await pool.run(step)
             if chunk is done:
                 return
             yield as_bytes(chunk)
     finally:
-        close = getattr(sync_iterator, "close", None)
-        if close is not None:
-            await pool.run(close)
+        await pool.run(finish)
 
 
 class ASGIAdapter:

@@ -153,7 +153,7 @@ class BodyParam:
             return self._decode(body)
         except msgspec.ValidationError as exc:
             raise from_msgspec(exc, ("body",)) from None
-        except msgspec.DecodeError:
+        except (msgspec.DecodeError, UnicodeDecodeError):  # msgspec: bad UTF-8 in a string
             raise HTTPError(400, "Malformed JSON body.") from None
         except RecursionError:
             raise HTTPError(400, "The JSON body is nested too deeply.") from None

@@ -191,7 +191,10 @@ def parse_int_text(text: str) -> int:
     digits = text[1:] if text[:1] == "-" else text
     if not digits or not digits.isascii() or not digits.isdigit():
         raise ValueError("Expected an integer (ASCII digits with an optional leading -)")
-    return int(text)
+    try:
+        return int(text)
+    except ValueError:  # more digits than sys.get_int_max_str_digits() allows
+        raise ValueError("Integer value out of range") from None
 
 
 def _is_int_type(annotation: Any) -> bool:

@@ -158,6 +158,8 @@ class Request:
             return msgspec.json.decode(self.body)
         except msgspec.DecodeError as exc:
             raise HTTPError(400, f"Malformed JSON body: {exc}") from None
+        except UnicodeDecodeError:  # msgspec raises it for invalid UTF-8 inside a string
+            raise HTTPError(400, "Malformed JSON body: invalid UTF-8 in a string") from None
         except RecursionError:
             raise HTTPError(400, "The JSON body is nested too deeply.") from None
 

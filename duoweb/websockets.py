@@ -150,7 +150,7 @@ class WebSocket:
         payload = raw.encode() if raw is not None else message.get("bytes") or b""
         try:
             return msgspec.json.decode(payload, type=type)
-        except (msgspec.DecodeError, msgspec.ValidationError, RecursionError):
+        except (msgspec.DecodeError, msgspec.ValidationError, UnicodeDecodeError, RecursionError):
             await self.close(CloseCode.INVALID_PAYLOAD, "invalid JSON message")
             raise WebSocketDisconnect(CloseCode.INVALID_PAYLOAD, "invalid JSON message") from None
 
