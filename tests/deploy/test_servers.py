@@ -78,6 +78,14 @@ def test_serves_reference_app(spec: ServerSpec) -> None:
         assert not problems, "\n".join(problems)
         hooks = HookLog.read(log)
     found = hooks.problems(
-        master=running.pid, served=served, workers=spec.workers, exact=spec.protocol == "asgi"
+        master=running.pid,
+        served=served,
+        workers=spec.workers,
+        exact=spec.protocol == "asgi",
+        # Hypercorn 0.18's master terminate()s the remaining workers as soon as the first one
+        # exits, which can cut their lifespan shutdown short (a race in the server): with
+        # several workers only "some worker ran its shutdown hooks" is guaranteed.
+        # tests/e2e/test_servers.py checks shutdown hooks under a single Hypercorn worker.
+        every_worker_stops=not spec.name.startswith("hypercorn"),
     )
     assert not found, "\n".join([*found, f"exit code {returncode}", running.log_tail()])
