@@ -12,29 +12,32 @@ import msgspec
 
 from duoweb import App, PlainTextResponse, Query
 
-app = App()
+
+def add_fixed_routes(app: App) -> None:
+    """Routes 1-3, the same in both reference apps: plaintext, json and 100 numbered routes."""
+
+    @app.get("/plaintext", inline=True)
+    def plaintext() -> PlainTextResponse:
+        """Route 1: a fixed text body."""
+        return PlainTextResponse("Hello, World!")
+
+    @app.get("/json", inline=True)
+    def json() -> dict[str, str]:
+        """Route 2: a fixed JSON object."""
+        return {"message": "Hello, World!"}
+
+    for k in range(100):
+        _add_numbered_route(app, k)
 
 
-@app.get("/plaintext", inline=True)
-def plaintext() -> PlainTextResponse:
-    """Route 1: a fixed text body."""
-    return PlainTextResponse("Hello, World!")
-
-
-@app.get("/json", inline=True)
-def json() -> dict[str, str]:
-    """Route 2: a fixed JSON object."""
-    return {"message": "Hello, World!"}
-
-
-def _add_numbered_route(k: int) -> None:
+def _add_numbered_route(app: App, k: int) -> None:
     @app.get(f"/api/v1/r{k}/{{id}}", name=f"r{k}", inline=True)
     def numbered(id: int) -> dict[str, int]:
         return {"route": k, "id": id}
 
 
-for _k in range(100):
-    _add_numbered_route(_k)
+app = App()
+add_fixed_routes(app)
 
 
 class SearchResult(msgspec.Struct):

@@ -11,33 +11,13 @@ from typing import Annotated, Any
 
 import msgspec
 
-from duoweb import App, HTTPError, PlainTextResponse, Request, RequestValidationError
+from benchmarks.app import add_fixed_routes
+from duoweb import App, HTTPError, Request, RequestValidationError
 from duoweb.errors import ValidationErrorItem
 from duoweb.models import from_msgspec, require_json
 
 app = App()
-
-
-@app.get("/plaintext", inline=True)
-def plaintext() -> PlainTextResponse:
-    """Route 1: a fixed text body."""
-    return PlainTextResponse("Hello, World!")
-
-
-@app.get("/json", inline=True)
-def json() -> dict[str, str]:
-    """Route 2: a fixed JSON object."""
-    return {"message": "Hello, World!"}
-
-
-def _add_numbered_route(k: int) -> None:
-    @app.get(f"/api/v1/r{k}/{{id}}", name=f"r{k}", inline=True)
-    def numbered(id: int) -> dict[str, int]:
-        return {"route": k, "id": id}
-
-
-for _k in range(100):
-    _add_numbered_route(_k)
+add_fixed_routes(app)
 
 
 @app.get("/search", inline=True)

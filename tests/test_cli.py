@@ -415,7 +415,7 @@ def test_missing_attribute(capsys: pytest.CaptureFixture[str]) -> None:
 
 @pytest.mark.parametrize(
     ("path", "kind"),
-    [("benchmarks.app:json", "function"), ("benchmarks.app:wsgi", "WSGIAdapter")],
+    [("benchmarks.app:add_fixed_routes", "function"), ("benchmarks.app:wsgi", "WSGIAdapter")],
 )
 def test_attribute_that_is_not_an_app(
     path: str, kind: str, capsys: pytest.CaptureFixture[str]
