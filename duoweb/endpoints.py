@@ -303,10 +303,10 @@ class Endpoint:
 
     # --- per request -------------------------------------------------------------------------
 
-    def _arguments_sync(
-        self, request: Request, stack: contextlib.ExitStack | None
-    ) -> dict[str, Any]:
-        """Every argument, running providers synchronously; all checks fail together (422)."""
+    def _validated(
+        self, request: Request
+    ) -> tuple[dict[str, Any], list[dict[str, Any]] | tuple[()]]:
+        """The handler's and providers' own arguments, all checked together (one 422)."""
         if self.plan.dependencies:
             self._refresh()
         errors: list[ValidationErrorItem] = []
@@ -315,6 +315,14 @@ class Endpoint:
         arguments = self.plan.extract(request, errors)
         if errors:
             raise RequestValidationError(errors)
+        return arguments, provider_args
+
+    def _arguments_sync(
+        self, request: Request, stack: contextlib.ExitStack | None
+    ) -> dict[str, Any]:
+        """Every argument, running providers synchronously; all checks fail together (422)."""
+        arguments, provider_args = self._validated(request)
+        nodes = self.nodes
         if nodes:
             values: dict[object, Any] = {}
             for node, kwargs in zip(nodes, provider_args, strict=True):
@@ -329,14 +337,8 @@ class Endpoint:
         self, request: Request, stack: contextlib.AsyncExitStack | None, pool: ThreadPool
     ) -> dict[str, Any]:
         """Every argument, awaiting providers; all checks fail together (422)."""
-        if self.plan.dependencies:
-            self._refresh()
-        errors: list[ValidationErrorItem] = []
+        arguments, provider_args = self._validated(request)
         nodes = self.nodes
-        provider_args = [node.plan.extract(request, errors) for node in nodes] if nodes else ()
-        arguments = self.plan.extract(request, errors)
-        if errors:
-            raise RequestValidationError(errors)
         if nodes:
             values: dict[object, Any] = {}
             for node, kwargs in zip(nodes, provider_args, strict=True):
