@@ -5,6 +5,12 @@ which builds the app, and reports the time that took and its resident set size. 
 script without the import gives the bare interpreter's RSS, subtracted from every contender.
 The first request is timed separately (it is where lazy frameworks compile their routers).
 
+Before its samples, each contender is loaded once, unmeasured, with bytecode writing allowed,
+so that every sample loads cached bytecode as an installed package does. Without that, a
+``PYTHONDONTWRITEBYTECODE`` environment (usual in containers and CI) makes the repository's
+own code (duoweb and the benchmark apps) compile from source in every sample, while installed
+peers load the bytecode pip wrote for them.
+
     python -m benchmarks.startup --contenders falcon,litestar --samples 5
 """
 
@@ -52,11 +58,16 @@ print(json.dumps({"build_s": t1 - t0, "build_cpu_s": c1 - c0, "rss_kib": rss, "f
 """
 
 
-def _sample(contender: Contender | None, cpu: int) -> dict[str, Any]:
-    """One fresh-interpreter measurement (``None`` measures the bare interpreter)."""
+def _sample(contender: Contender | None, cpu: int, *, warm_up: bool = False) -> dict[str, Any]:
+    """One fresh-interpreter measurement (``None`` measures the bare interpreter).
+
+    ``warm_up`` lets the child write the bytecode of what it imports, for the samples to load.
+    """
     target = contender.target if contender else ""
     mode = contender.mode if contender else ""
     env = _common.child_env(contender) if contender else _common.child_env(select(None)[0])
+    if warm_up:
+        env.pop("PYTHONDONTWRITEBYTECODE", None)
     proc = subprocess.run(
         [sys.executable, "-c", _PROBE, target, mode],
         cwd=_common.REPO,
@@ -83,10 +94,12 @@ def run(
 ) -> dict[str, Any]:
     """Median build time, first-request time and extra RSS per contender over ``samples``."""
     cpu = _common.pick_cpus()[0]
+    _sample(None, cpu, warm_up=True)
     bare = [_sample(None, cpu) for _ in range(samples)]
     bare_rss = statistics.median(s["rss_kib"] for s in bare if "rss_kib" in s)
     rows: list[dict[str, Any]] = []
     for contender in contenders:
+        _sample(contender, cpu, warm_up=True)
         got = [_sample(contender, cpu) for _ in range(samples)]
         good = [s for s in got if "error" not in s]
         row: dict[str, Any] = {"contender": contender.name, "mode": contender.mode}

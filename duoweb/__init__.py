@@ -1,22 +1,58 @@
 """duoweb: a typed JSON API framework; one App served as WSGI and as ASGI."""
 
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING, Any
+
 from duoweb._select import speedups_enabled, speedups_report
-from duoweb.access_log import AccessLogMiddleware
 from duoweb.app import App, RouteInfo
-from duoweb.compression import CompressionMiddleware
-from duoweb.cors import CORSMiddleware
 from duoweb.dependencies import Depends
 from duoweb.errors import HTTPError, RequestValidationError, ValidationErrorItem
 from duoweb.params import Body, Cookie, Header, Query
-from duoweb.request_id import RequestIdFilter, RequestIdMiddleware
 from duoweb.requests import Request
 from duoweb.responses import JSONResponse, PlainTextResponse, Response, problem_response
 from duoweb.routing import RouteDefinitionError
-from duoweb.staticfiles import StaticFiles
 from duoweb.streaming import EventSourceResponse, FileResponse, ServerSentEvent, StreamingResponse
-from duoweb.websockets import CloseCode, WebSocket, WebSocketDisconnect
+
+if TYPE_CHECKING:
+    from duoweb.access_log import AccessLogMiddleware
+    from duoweb.compression import CompressionMiddleware
+    from duoweb.cors import CORSMiddleware
+    from duoweb.request_id import RequestIdFilter, RequestIdMiddleware
+    from duoweb.staticfiles import StaticFiles
+    from duoweb.websockets import CloseCode, WebSocket, WebSocketDisconnect
 
 __version__ = "0.1.0"
+
+#: Optional features, imported on first use (``from duoweb import CORSMiddleware`` works as
+#: usual): an app that does not use them does not pay for importing them.
+_LAZY: dict[str, str] = {
+    "AccessLogMiddleware": "duoweb.access_log",
+    "CompressionMiddleware": "duoweb.compression",
+    "CORSMiddleware": "duoweb.cors",
+    "RequestIdFilter": "duoweb.request_id",
+    "RequestIdMiddleware": "duoweb.request_id",
+    "StaticFiles": "duoweb.staticfiles",
+    "CloseCode": "duoweb.websockets",
+    "WebSocket": "duoweb.websockets",
+    "WebSocketDisconnect": "duoweb.websockets",
+}
+
+
+def __getattr__(name: str) -> Any:
+    """Import an optional feature's name on first use (PEP 562)."""
+    module = _LAZY.get(name)
+    if module is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    value = getattr(importlib.import_module(module), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(__all__))
+
 
 __all__ = [
     "AccessLogMiddleware",

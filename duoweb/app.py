@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
+import functools
 import inspect
-import logging
 import sys
-import traceback
 from collections.abc import Awaitable, Callable, Iterable, Mapping
-from typing import Any, NamedTuple, TypeVar, overload
+from typing import TYPE_CHECKING, Any, NamedTuple, TypeVar, overload
 
-from duoweb.asgi import ASGIAdapter
+from duoweb._lazy import lazy_logger
 from duoweb.concurrency import ThreadPool, run_on_thread_loop
 from duoweb.dependencies import DependencyOverrides
 from duoweb.encoding import json_encode
@@ -26,8 +25,12 @@ from duoweb.proxies import TrustedProxies
 from duoweb.requests import Request
 from duoweb.responses import Response, problem_response
 from duoweb.routing import RouteDefinitionError, Router, build_path, template_parameters
-from duoweb.websockets import CloseCode, WebSocket, WebSocketDisconnect, WebSocketState
 from duoweb.wsgi import WSGIAdapter
+
+if TYPE_CHECKING:
+    # Built on first use (``App.asgi``, ``run_websocket``): a WSGI app never imports them.
+    from duoweb.asgi import ASGIAdapter
+    from duoweb.websockets import WebSocket
 
 H = TypeVar("H", bound=Callable[..., Any])
 E = TypeVar("E", bound=BaseException)
@@ -35,7 +38,7 @@ Hook = Callable[[], Any]
 ExceptionHandler = Callable[[Request, Any], "Response | Awaitable[Response]"]
 R = TypeVar("R")
 
-logger = logging.getLogger("duoweb")
+logger = lazy_logger("duoweb", globals())
 
 DEFAULT_MAX_BODY_SIZE = 1024 * 1024
 
@@ -130,12 +133,22 @@ class App:
         self._openapi_cache: dict[str, dict[str, Any]] = {}
         #: The PEP 3333 WSGI callable for this app.
         self.wsgi = WSGIAdapter(self)
-        #: The ASGI 3 callable for this app (http and lifespan scopes).
-        self.asgi = ASGIAdapter(self)
         if openapi_url is not None or docs_url is not None:
-            from duoweb.openapi import install_routes
+            from duoweb.doc_routes import install_routes
 
             install_routes(self)
+
+    @functools.cached_property
+    def asgi(self) -> ASGIAdapter:
+        """The ASGI 3 callable for this app (http, lifespan and websocket scopes).
+
+        Built on first access, so a WSGI-only process never imports the ASGI side; every
+        access returns the same object.
+        """
+        from duoweb.asgi import ASGIAdapter
+
+        adapter: ASGIAdapter = self.__dict__.setdefault("asgi", ASGIAdapter(self))
+        return adapter
 
     # --- serving -----------------------------------------------------------------------------
 
@@ -262,6 +275,8 @@ class App:
 
     async def run_websocket(self, endpoint: WebSocketEndpoint, websocket: WebSocket) -> None:
         """Run a WebSocket handler; errors close the connection (1011) and are logged."""
+        from duoweb.websockets import CloseCode, WebSocketDisconnect, WebSocketState
+
         arguments = dict(websocket.path_params)
         arguments[endpoint.websocket_param] = websocket
         try:
@@ -561,6 +576,8 @@ class App:
                 )
         logger.error("unhandled exception in %s %s", request.method, request.path, exc_info=exc)
         if self.debug:
+            import traceback
+
             detail = "".join(traceback.format_exception(exc))
             return problem_response(HTTPError(500, detail))
         return problem_response(HTTPError(500, "The server could not complete the request."))

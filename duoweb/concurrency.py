@@ -2,13 +2,21 @@
 
 from __future__ import annotations
 
-import asyncio
-import contextvars
 import functools
 import threading
 from collections.abc import Callable, Coroutine
-from concurrent.futures import ThreadPoolExecutor
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
+
+from duoweb._lazy import lazy_import
+
+if TYPE_CHECKING:
+    import asyncio
+    import contextvars
+    from concurrent.futures import ThreadPoolExecutor
+else:
+    # A WSGI app with only def handlers needs none of them: imported when first used.
+    asyncio = lazy_import("asyncio", globals())
+    contextvars = lazy_import("contextvars", globals())
 
 T = TypeVar("T")
 
@@ -42,6 +50,8 @@ class ThreadPool:
         if executor is None:
             with self._lock:
                 if self._executor is None:
+                    from concurrent.futures import ThreadPoolExecutor
+
                     self._executor = ThreadPoolExecutor(self.size, "duoweb-sync")
                 executor = self._executor
         return executor

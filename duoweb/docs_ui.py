@@ -216,22 +216,28 @@ class _AssetCache:
         return data
 
 
-def install_docs(app: App) -> None:
-    """Register the docs page at ``app.docs_url`` and its asset files under it."""
-    docs_url = app.docs_url
-    if docs_url is None:
-        return
-    static_prefix = docs_url.rstrip("/") + "/static"
-    cache = _AssetCache()
+class DocsSite:
+    """The docs page at ``docs_url`` and its asset files under ``static_prefix``, for one app.
 
-    @app.get(docs_url, name="docs_page", include_in_schema=False, inline=True)
-    def docs_page() -> Response:
+    ``duoweb.doc_routes`` registers the routes and builds this on their first request.
+    """
+
+    def __init__(self, app: App, docs_url: str, static_prefix: str) -> None:
+        self._app = app
+        self._docs_url = docs_url
+        self._static_prefix = static_prefix
+        self._cache = _AssetCache()
+
+    def page(self) -> Response:
+        """The HTML page that loads Swagger UI and points it at the OpenAPI document."""
+        app = self._app
+        docs_url = self._docs_url
         assets_url = app.docs_assets_url
         reads_31 = True
         if assets_url is None:
-            assets = cache.assets()
+            assets = self._cache.assets()
             if assets is not None:
-                assets_url = relative_url(static_prefix, docs_url)
+                assets_url = relative_url(self._static_prefix, docs_url)
                 reads_31 = assets.reads_openapi_31
         document_url = None if app.openapi_url is None else relative_url(app.openapi_url, docs_url)
         page = render_page(
@@ -242,9 +248,9 @@ def install_docs(app: App) -> None:
         )
         return Response(page, media_type="text/html; charset=utf-8")
 
-    @app.get(static_prefix + "/{file:path}", name="docs_static", include_in_schema=False)
-    def docs_static(file: str) -> Response:
-        data = cache.read(file)
+    def asset(self, file: str) -> Response:
+        """One Swagger UI file from the installed package (404 for any other name)."""
+        data = self._cache.read(file)
         if data is None:
             raise HTTPError(404, "No such docs asset.")
         content_type = _CONTENT_TYPES[Path(file).suffix]

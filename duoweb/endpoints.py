@@ -3,14 +3,16 @@
 from __future__ import annotations
 
 import contextlib
-import dataclasses
 import inspect
-import logging
+import types
 import typing
 from collections.abc import Callable, Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from duoweb.concurrency import ThreadPool, run_on_thread_loop
+import msgspec
+
+from duoweb._lazy import lazy_logger
+from duoweb.concurrency import run_on_thread_loop
 from duoweb.dependencies import Depends
 from duoweb.errors import RequestValidationError, ValidationErrorItem
 from duoweb.models import BodyParam, carries_model
@@ -20,9 +22,12 @@ from duoweb.responses import Response
 from duoweb.return_types import ResponsePlan
 from duoweb.routing import BUILTIN_KINDS, CONVERTER_FOR_TYPE, RouteDefinitionError
 
+if TYPE_CHECKING:
+    from duoweb.concurrency import ThreadPool
+
 Handler = Callable[..., Any]
 
-logger = logging.getLogger("duoweb")
+logger = lazy_logger("duoweb", globals())
 
 
 def describe(function: Callable[..., Any]) -> str:
@@ -31,8 +36,7 @@ def describe(function: Callable[..., Any]) -> str:
     return f"{module}.{getattr(function, '__qualname__', repr(function))}"
 
 
-@dataclasses.dataclass(slots=True)
-class SignaturePlan:
+class SignaturePlan(msgspec.Struct):
     """Where each parameter of one function (handler or provider) comes from."""
 
     function: Callable[..., Any]
@@ -66,34 +70,167 @@ def resolve_hints(
 
     That lets postponed annotations name classes and providers local to a function.
     """
-    return typing.get_type_hints(function, localns=dict(localns or {}), include_extras=True)
+    namespace = dict(localns or {})
+    if isinstance(function, types.FunctionType):
+        hints = _evaluated_hints(function, namespace)
+        if hints is not None:
+            return hints
+    return typing.get_type_hints(function, localns=namespace, include_extras=True)
+
+
+#: Each distinct annotation string, compiled once per process (typing compiles it per use).
+_ANNOTATION_CODE: dict[str, types.CodeType] = {}
+#: Origins typing refuses in a function annotation; such hints are left to typing to reject.
+_REFUSED_ORIGINS: tuple[Any, ...] = (typing.ClassVar, typing.Final, typing.Generic, typing.Protocol)
+
+
+def _evaluated_hints(
+    function: types.FunctionType, localns: dict[str, Any]
+) -> dict[str, Any] | None:
+    """``typing.get_type_hints`` for a plain function, compiling each annotation string once.
+
+    Routes repeat the same few annotations (``int``, ``str``, a model), and with postponed
+    annotations typing compiles every one of them on every call; here each string is compiled
+    once and evaluated in the same namespaces. None whenever typing's own handling could
+    differ (an unusual annotation, or one that fails): the caller then asks typing itself.
+    """
+    annotations = getattr(function, "__annotations__", None)
+    if not annotations or getattr(function, "__no_type_check__", None):
+        return None
+    if not any(isinstance(value, str) for value in annotations.values()):
+        return None  # nothing to compile: typing is as quick
+    scope: Any = function
+    while hasattr(scope, "__wrapped__"):
+        scope = scope.__wrapped__
+    globalns: dict[str, Any] = getattr(scope, "__globals__", {})
+    evaluated: dict[str, Any] = {}
+    settled = True
+    try:
+        for name, value in annotations.items():
+            if isinstance(value, str):
+                code = _ANNOTATION_CODE.get(value)
+                if code is None:
+                    code = _ANNOTATION_CODE[value] = compile(value, "<string>", "eval")
+                value = eval(code, globalns, localns)  # as typing.ForwardRef evaluates it
+                if not _plain_hint(value):
+                    return None
+            if value is None:
+                value = type(None)
+            evaluated[name] = value
+            settled = settled and _settled(value)
+        if settled:  # plain classes and generics of them: typing has nothing left to resolve
+            return evaluated
+        # typing still resolves what it would resolve inside the values (nested strings).
+        return typing.get_type_hints(
+            types.SimpleNamespace(__annotations__=evaluated),
+            globalns,
+            localns,
+            include_extras=True,
+        )
+    except Exception:
+        return None
+
+
+def _plain_hint(value: Any) -> bool:
+    """True for an evaluated annotation typing accepts as it is: a class, a generic or None."""
+    if value is None:
+        return True
+    if isinstance(value, type):
+        return value not in (typing.Generic, typing.Protocol)
+    origin = typing.get_origin(value)
+    return origin is not None and origin not in _REFUSED_ORIGINS
+
+
+def _settled(value: Any) -> bool:
+    """True for a class, or a ``list[int]`` / ``int | None`` made only of classes."""
+    if isinstance(value, types.GenericAlias | types.UnionType):
+        return all(_settled(arg) for arg in value.__args__)
+    return isinstance(value, type)
+
+
+def _route_hints(function: Callable[..., Any], localns: Mapping[str, Any] | None) -> dict[str, Any]:
+    """resolve_hints, failing as a route definition error."""
+    try:
+        return resolve_hints(function, localns)
+    except Exception as exc:
+        raise RouteDefinitionError(
+            f"{describe(function)}: cannot resolve annotations: {exc}"
+        ) from exc
 
 
 def plan_signature(
     function: Callable[..., Any],
     template_params: Mapping[str, Any],
     localns: Mapping[str, Any] | None = None,
+    hints: dict[str, Any] | None = None,
 ) -> SignaturePlan:
-    """Inspect ``function`` once and decide the source of each of its parameters."""
+    """Inspect ``function`` once and decide the source of each of its parameters.
+
+    ``hints`` are its resolved annotations when the caller already has them.
+    """
     where = describe(function)
-    try:
-        hints = resolve_hints(function, localns)
-    except Exception as exc:
-        raise RouteDefinitionError(f"{where}: cannot resolve annotations: {exc}") from exc
+    if hints is None:
+        hints = _route_hints(function, localns)
     plan = SignaturePlan(function, [], None, [], None, [], {})
-    for name, parameter in inspect.signature(function).parameters.items():
-        if parameter.kind in (parameter.VAR_POSITIONAL, parameter.VAR_KEYWORD):
+    for name, kind, default in _parameters(function):
+        if kind in (_VAR_POSITIONAL, _VAR_KEYWORD):
             raise RouteDefinitionError(f"{where}: *{name} parameters are not supported")
-        if parameter.kind is parameter.POSITIONAL_ONLY:
+        if kind is _POSITIONAL_ONLY:
             raise RouteDefinitionError(f"{where}: positional-only parameter {name!r}")
         annotation = hints.get(name, str)
-        default = (
-            dataclasses.MISSING
-            if parameter.default is inspect.Parameter.empty
-            else parameter.default
-        )
+        # No default is inspect.Parameter.empty, passed on as it is.
         _plan_parameter(plan, where, name, annotation, default, template_params)
     return plan
+
+
+_POSITIONAL_ONLY = inspect.Parameter.POSITIONAL_ONLY
+_POSITIONAL_OR_KEYWORD = inspect.Parameter.POSITIONAL_OR_KEYWORD
+_VAR_POSITIONAL = inspect.Parameter.VAR_POSITIONAL
+_KEYWORD_ONLY = inspect.Parameter.KEYWORD_ONLY
+_VAR_KEYWORD = inspect.Parameter.VAR_KEYWORD
+_EMPTY = inspect.Parameter.empty
+
+
+def _parameters(function: Callable[..., Any]) -> list[tuple[str, Any, Any]]:
+    """(name, kind, default) of each parameter, in order, as ``inspect.signature`` gives them.
+
+    A plain function's are read straight from its code object, as inspect itself reads them
+    but without building Signature objects (which cost more than the rest of planning a
+    simple handler); anything else (wrapped, partial, callable object, ``__signature__``)
+    goes through inspect.
+    """
+    if (
+        type(function) is not types.FunctionType
+        or hasattr(function, "__wrapped__")
+        or getattr(function, "__signature__", None) is not None
+        or getattr(function, "__text_signature__", None)
+        or hasattr(function, "_partialmethod")
+    ):
+        return [
+            (name, parameter.kind, parameter.default)
+            for name, parameter in inspect.signature(function).parameters.items()
+        ]
+    code = function.__code__
+    names = code.co_varnames
+    positional = code.co_argcount
+    keyword_only = code.co_kwonlyargcount
+    defaults = function.__defaults__ or ()
+    kwdefaults = function.__kwdefaults__ or {}
+    first_default = positional - len(defaults)
+    found: list[tuple[str, Any, Any]] = []
+    for index in range(positional):
+        kind = _POSITIONAL_ONLY if index < code.co_posonlyargcount else _POSITIONAL_OR_KEYWORD
+        default = defaults[index - first_default] if index >= first_default else _EMPTY
+        found.append((names[index], kind, default))
+    index = positional + keyword_only
+    if code.co_flags & inspect.CO_VARARGS:
+        found.append((names[index], _VAR_POSITIONAL, _EMPTY))
+        index += 1
+    for name in names[positional : positional + keyword_only]:
+        found.append((name, _KEYWORD_ONLY, kwdefaults.get(name, _EMPTY)))
+    if code.co_flags & inspect.CO_VARKEYWORDS:
+        found.append((names[index], _VAR_KEYWORD, _EMPTY))
+    return found
 
 
 def _plan_parameter(
@@ -147,8 +284,7 @@ def _plan_parameter(
     plan.scalars.append(scalar)
 
 
-@dataclasses.dataclass(slots=True)
-class DependencyNode:
+class DependencyNode(msgspec.Struct):
     """One provider call in a route's dependency tree, in the order they must run."""
 
     key: object
@@ -214,13 +350,13 @@ class Endpoint:
         #: Extra documented responses: status -> model type or description.
         self.responses = responses or {}
         self.is_async = inspect.iscoroutinefunction(handler)
-        self.plan = plan_signature(handler, template_params, localns)
+        hints = _route_hints(handler, localns)
+        self.plan = plan_signature(handler, template_params, localns, hints)
         where = describe(handler)
         self.param_types = {
             name: _path_kind(where, name, self.plan.path_types[name], template_params[name])
             for name in self.plan.path
         }
-        hints = resolve_hints(handler, localns)
         self.response_plan = ResponsePlan(hints.get("return", inspect.Parameter.empty), status_code)
         self._overrides = overrides
         self._overrides_version = -1
@@ -256,6 +392,13 @@ class Endpoint:
     def plan_dependencies(self) -> None:
         """(Re)build the ordered provider list, applying the app's dependency overrides."""
         version = getattr(self._overrides, "version", 0)
+        if not self.plan.dependencies:  # most routes: nothing to plan
+            self.needs = []
+            self.nodes = []
+            self.stacked = False
+            self.sync_inline = self.inline and not self.is_async
+            self._overrides_version = version
+            return
         nodes: dict[object, DependencyNode] = {}
         visiting: set[object] = set()
 

@@ -10,16 +10,25 @@ The first one registered is the outermost.
 
 from __future__ import annotations
 
-import asyncio
-import concurrent.futures
-import contextvars
 import inspect
 from collections.abc import Awaitable, Callable, Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from duoweb.concurrency import ThreadPool
+from duoweb._lazy import lazy_import
 from duoweb.requests import Request
 from duoweb.responses import Response
+
+if TYPE_CHECKING:
+    import asyncio
+    import concurrent.futures
+    import contextvars
+
+    from duoweb.concurrency import ThreadPool
+else:
+    # Only the async chain's def middleware use them, when they first run.
+    asyncio = lazy_import("asyncio", globals())
+    concurrent = lazy_import("concurrent.futures", globals())
+    contextvars = lazy_import("contextvars", globals())
 
 SyncNext = Callable[[Request], Response]
 AsyncNext = Callable[[Request], Awaitable[Response]]

@@ -2,9 +2,8 @@
 
 from __future__ import annotations
 
-import dataclasses
 import functools
-import re
+import inspect
 import types
 import typing
 from collections.abc import Sequence
@@ -12,17 +11,19 @@ from typing import Any
 
 import msgspec
 
+from duoweb._lazy import lazy_pattern
 from duoweb.errors import HTTPError, RequestValidationError, ValidationErrorItem
 from duoweb.headers import parse_content_type
 
 Loc = tuple[str | int, ...]
 
 # msgspec reports where a value failed as a JSONPath suffix: "... - at `$.items[0].price`".
-_MSGSPEC_PATH = re.compile(r" - at `\$(.*)`$")
-_MSGSPEC_STEP = re.compile(r"\.([^.\[]+)|\[(\d+)\]|\[(?:'|\")(.*?)(?:'|\")\]")
+# (Compiled on the first validation error.)
+_MSGSPEC_PATH = lazy_pattern(r" - at `\$(.*)`$")
+_MSGSPEC_STEP = lazy_pattern(r"\.([^.\[]+)|\[(\d+)\]|\[(?:'|\")(.*?)(?:'|\")\]")
 
 
-_MSGSPEC_MISSING = re.compile(r"^Object missing required field `(.*)`$")
+_MSGSPEC_MISSING = lazy_pattern(r"^Object missing required field `(.*)`$")
 
 
 def from_msgspec(exc: msgspec.ValidationError, prefix: Loc) -> RequestValidationError:
@@ -91,7 +92,7 @@ def is_model_type(annotation: Any) -> bool:
     return (
         _is_pydantic_model(annotation)
         or issubclass(annotation, msgspec.Struct)
-        or dataclasses.is_dataclass(annotation)
+        or hasattr(annotation, "__dataclass_fields__")  # dataclasses.is_dataclass, for a class
         or typing.is_typeddict(annotation)
     )
 
@@ -118,8 +119,8 @@ class BodyParam:
     def __init__(self, name: str, annotation: Any, default: Any, optional: bool) -> None:
         self.name = name
         self.annotation = annotation
-        self.required = default is dataclasses.MISSING and not optional
-        self.default = None if default is dataclasses.MISSING else default
+        self.required = default is inspect.Parameter.empty and not optional
+        self.default = None if default is inspect.Parameter.empty else default
         self._pydantic = carries_pydantic(annotation)
         target = _strip_none(annotation)
         if self._pydantic:

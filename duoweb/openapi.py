@@ -12,7 +12,7 @@ import contextlib
 import inspect
 import re
 import typing
-from typing import TYPE_CHECKING, Any, Literal
+from typing import TYPE_CHECKING, Any
 
 import msgspec
 
@@ -441,20 +441,3 @@ def _validation_problem_schema(errors: Schema) -> Schema:
         },
         "required": ["type", "title", "status", "errors"],
     }
-
-
-# --- serving -----------------------------------------------------------------------------------
-
-
-def install_routes(app: App) -> None:
-    """Serve the document at ``app.openapi_url`` and the docs page at ``app.docs_url``."""
-    if app.openapi_url is not None:
-
-        @app.get(app.openapi_url, name="openapi_document", include_in_schema=False, inline=True)
-        def openapi_document(version: Literal["3.1", "3.0"] = "3.1") -> JSONResponse:
-            return JSONResponse(app.openapi(version))
-
-    if app.docs_url is not None:
-        from duoweb.docs_ui import install_docs
-
-        install_docs(app)

@@ -8,10 +8,10 @@ become one ``msgspec.Meta`` that msgspec enforces while converting the text.
 
 from __future__ import annotations
 
-import dataclasses
 import datetime
 import decimal
 import enum
+import inspect
 import math
 import types
 import typing
@@ -238,8 +238,7 @@ def _int_bounds(constraints: dict[str, Any]) -> tuple[int | None, int | None] | 
     return (lowest, highest)
 
 
-@dataclasses.dataclass(frozen=True, slots=True)
-class ScalarParam:
+class ScalarParam(msgspec.Struct, frozen=True):
     """A parameter read as text from the query, a header or a cookie, then converted."""
 
     name: str
@@ -337,7 +336,7 @@ def scalar_param(
     # For a list, constraints apply to the list itself (min_length/max_length: item count).
     target = with_constraints(inner, constraints)
     msgspec.inspect.type_info(target)  # msgspec must understand the target (raises if not)
-    has_default = default is not dataclasses.MISSING
+    has_default = default is not inspect.Parameter.empty
     return ScalarParam(
         name=name,
         source=source,

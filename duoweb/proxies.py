@@ -13,9 +13,10 @@ from __future__ import annotations
 import ipaddress
 import re
 from collections.abc import Iterable
-from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import NamedTuple, Protocol
+
+from duoweb._lazy import lazy_pattern
 
 __all__ = ["HeaderLookup", "RequestOrigin", "TrustedProxies", "resolve_origin"]
 
@@ -68,22 +69,55 @@ def _parse_network(entry: str | IPAddress | IPNetwork) -> IPNetwork:
         ) from None
 
 
-@dataclass(frozen=True, slots=True)
 class TrustedProxies:
     """The peers whose forwarding headers are believed: IP networks, or every peer (``"*"``).
 
     ``TrustedProxies.parse(["127.0.0.1", "10.0.0.0/8"])`` or ``TrustedProxies.parse("*")``.
     A peer that is not an IP address (a Unix socket) is trusted only with ``"*"``.
+    Immutable, compared and hashed by its fields: a frozen dataclass, written out, since every
+    App builds one and defining a dataclass costs about a millisecond at import.
     """
 
-    networks: tuple[IPNetwork, ...] = ()
-    trust_all: bool = False
-    _exact: frozenset[str] = field(init=False, repr=False, compare=False)
+    __slots__ = ("_exact", "_networks", "_trust_all")
 
-    def __post_init__(self) -> None:
+    _networks: tuple[IPNetwork, ...]
+    _trust_all: bool
+    _exact: frozenset[str]
+
+    def __init__(self, networks: tuple[IPNetwork, ...] = (), trust_all: bool = False) -> None:
+        object.__setattr__(self, "_networks", networks)
+        object.__setattr__(self, "_trust_all", trust_all)
         # Single addresses are matched as strings first: no parsing for the usual proxy peer.
-        exact = frozenset(str(n.network_address) for n in self.networks if n.num_addresses == 1)
+        exact = frozenset(str(n.network_address) for n in networks if n.num_addresses == 1)
         object.__setattr__(self, "_exact", exact)
+
+    @property
+    def networks(self) -> tuple[IPNetwork, ...]:
+        """The trusted networks (a single address is a /32 or /128 network)."""
+        return self._networks
+
+    @property
+    def trust_all(self) -> bool:
+        """Every peer is trusted (``"*"``)."""
+        return self._trust_all
+
+    def __setattr__(self, name: str, value: object) -> None:
+        raise AttributeError(f"cannot assign to field {name!r}")
+
+    def __delattr__(self, name: str) -> None:
+        raise AttributeError(f"cannot delete field {name!r}")
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, TrustedProxies) or other.__class__ is not self.__class__:
+            return NotImplemented
+        return (self._networks, self._trust_all) == (other._networks, other._trust_all)
+
+    def __hash__(self) -> int:
+        return hash((self._networks, self._trust_all))
+
+    def __repr__(self) -> str:
+        name = type(self).__qualname__
+        return f"{name}(networks={self._networks!r}, trust_all={self._trust_all!r})"
 
     @classmethod
     def parse(
@@ -115,13 +149,13 @@ class TrustedProxies:
 
     def __bool__(self) -> bool:
         """False when no peer is trusted (forwarding headers are then never read)."""
-        return self.trust_all or bool(self.networks)
+        return self._trust_all or bool(self._networks)
 
     def trusts(self, host: str) -> bool:
         """Whether a peer at ``host`` (an address string) may report the hops before it."""
-        if self.trust_all:
+        if self._trust_all:
             return True
-        if not self.networks:
+        if not self._networks:
             return False
         if host in self._exact:
             return True
@@ -130,23 +164,24 @@ class TrustedProxies:
             return False
         if isinstance(address, ipaddress.IPv6Address) and address.ipv4_mapped is not None:
             address = address.ipv4_mapped
-        return any(address in network for network in self.networks)
+        return any(address in network for network in self._networks)
 
 
 # --- parsing helpers: each returns None for a malformed value, never raises ----------------
+# (The patterns compile on first use: only apps with trusted proxies parse these headers.)
 
-_ADDRESS_CHARS = re.compile(r"[0-9A-Fa-f:.]+(?:%[A-Za-z0-9_.\-]+)?")
-_PORT = re.compile(r"[0-9]{1,5}")
-_OBFUSCATED = re.compile(r"_[A-Za-z0-9._\-]+")
-_TOKEN = re.compile(r"[!#$%&'*+.^_`|~0-9A-Za-z\-]+")
-_SCHEME = re.compile(r"[A-Za-z][A-Za-z0-9+.\-]*")
+_ADDRESS_CHARS = lazy_pattern(r"[0-9A-Fa-f:.]+(?:%[A-Za-z0-9_.\-]+)?")
+_PORT = lazy_pattern(r"[0-9]{1,5}")
+_OBFUSCATED = lazy_pattern(r"_[A-Za-z0-9._\-]+")
+_TOKEN = lazy_pattern(r"[!#$%&'*+.^_`|~0-9A-Za-z\-]+")
+_SCHEME = lazy_pattern(r"[A-Za-z][A-Za-z0-9+.\-]*")
 # A Host value: a DNS-ish name or an IP literal, an optional port. Deliberately narrower than
 # RFC 3986's reg-name: it ends up in absolute URLs the app builds, so no "@", "/", "%", etc.
-_HOST = re.compile(r"(?:\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9._~\-]+)(?::[0-9]{0,5})?")
+_HOST = lazy_pattern(r"(?:\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9._~\-]+)(?::[0-9]{0,5})?")
 # A value's characters: visible ASCII, space, tab and obs-text, but no DEL or other controls.
-_VALUE_CHARS = re.compile(r"[\t \x21-\x7e\x80-\xff]*")
-_NOT_BARE = re.compile(r'[ \t"\\]')
-_QUOTED_STRING = re.compile(r'"(?:[^"\\]|\\.)*"', re.DOTALL)
+_VALUE_CHARS = lazy_pattern(r"[\t \x21-\x7e\x80-\xff]*")
+_NOT_BARE = lazy_pattern(r'[ \t"\\]')
+_QUOTED_STRING = lazy_pattern(r'"(?:[^"\\]|\\.)*"', re.DOTALL)
 
 
 def _parse_address(text: str) -> IPAddress | None:

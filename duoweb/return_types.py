@@ -3,18 +3,18 @@
 from __future__ import annotations
 
 import inspect
-import logging
 from collections.abc import Callable
 from typing import Any
 
 import msgspec
 
+from duoweb._lazy import lazy_logger
 from duoweb.encoding import json_encode
 from duoweb.errors import HTTPError
 from duoweb.models import carries_model, carries_pydantic
 from duoweb.responses import JSON_HEADERS, Response
 
-logger = logging.getLogger("duoweb")
+logger = lazy_logger("duoweb", globals())
 
 _NO_CONTENT = Response._trusted(204, b"", [])
 
