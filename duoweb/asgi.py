@@ -2,29 +2,33 @@
 
 from __future__ import annotations
 
-import asyncio
-import logging
 import os
 import threading
 from collections.abc import AsyncGenerator, AsyncIterable, Awaitable, Callable
 from typing import TYPE_CHECKING, Any
 
-from duoweb.concurrency import ThreadPool
+from duoweb._lazy import lazy_import, lazy_logger
+from duoweb._messages import asgi_request
 from duoweb.errors import ClientDisconnected, HTTPError
 from duoweb.headers import Headers, encode_headers
 from duoweb.requests import Request
 from duoweb.streaming import ChunkSource, FileResponse, StreamingResponse, as_bytes
-from duoweb.websockets import WebSocket
 
 if TYPE_CHECKING:
+    import asyncio
+
     from duoweb.app import App
+    from duoweb.concurrency import ThreadPool
+else:
+    # Imported when first served: building the adapter (``app.asgi``) stays cheap.
+    asyncio = lazy_import("asyncio", globals())
 
 Scope = dict[str, Any]
 Message = dict[str, Any]
 Receive = Callable[[], Awaitable[Message]]
 Send = Callable[[Message], Awaitable[None]]
 
-logger = logging.getLogger("duoweb")
+logger = lazy_logger("duoweb", globals())
 
 
 class ASGIRequest(Request):
@@ -32,25 +36,8 @@ class ASGIRequest(Request):
 
     __slots__ = ("_receive", "scope")
 
-    def __init__(self, app: App, scope: Scope, receive: Receive) -> None:
-        # Request.__init__'s assignments, inlined: this runs once per request.
-        path: str = scope["path"]
-        root_path: str = scope.get("root_path", "")
-        if root_path and path.startswith(root_path):
-            path = path[len(root_path) :]
-        self.app = app
-        self.method = scope["method"]
-        self.path = path
-        self.query_string = scope.get("query_string", b"")
-        self.path_params = {}
-        self.body = b""
-        self._state = None
-        self._origin = None
-        self._headers = None
-        self._query = None
-        self._cookies = None
-        self.scope = scope
-        self._receive = receive
+    scope: Scope
+    _receive: Receive
 
     def _build_headers(self) -> Headers:
         return Headers.from_asgi(self.scope["headers"])
@@ -163,7 +150,7 @@ class ASGIAdapter:
             if not self._started:
                 await self._ensure_started()
             app = self.app
-            request = ASGIRequest(app, scope, receive)
+            request = asgi_request(ASGIRequest, app, scope, receive)
             try:
                 if app._middleware:
                     response = await app.handle_async(request)
@@ -257,6 +244,8 @@ class ASGIAdapter:
             await send({"type": "websocket.close", "code": 1008})
             return
         endpoint, params = found
+        from duoweb.websockets import WebSocket  # only apps with WebSocket routes get here
+
         websocket = WebSocket(scope, receive, send, path, params, endpoint.max_message_size)
         await self.app.run_websocket(endpoint, websocket)
 

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import Any
 from urllib.parse import quote
 
 import msgspec
 
+from duoweb._messages import RequestCore
 from duoweb.errors import HTTPError
 from duoweb.headers import (
     Headers,
@@ -20,44 +21,15 @@ from duoweb.headers import (
 )
 from duoweb.proxies import RequestOrigin, resolve_origin
 
-if TYPE_CHECKING:
-    from duoweb.app import App
 
+class Request(RequestCore):
+    """An HTTP request. Protocol adapters subclass it; handlers only use what is here.
 
-class Request:
-    """An HTTP request. Protocol adapters subclass it; handlers only use what is here."""
+    The fields (``app``, ``method``, ``path``, ``query_string``, ``path_params``, ``body``)
+    live in the compiled core; everything parsed from them is computed on first use.
+    """
 
-    __slots__ = (
-        "_cookies",
-        "_headers",
-        "_origin",
-        "_query",
-        "_state",
-        "app",
-        "body",
-        "method",
-        "path",
-        "path_params",
-        "query_string",
-    )
-
-    def __init__(self, app: App, method: str, path: str, query_string: bytes) -> None:
-        self.app = app
-        #: The request method, uppercase as the client sent it.
-        self.method = method
-        #: The percent-decoded path, relative to the mount point (root path / SCRIPT_NAME).
-        self.path = path
-        #: The raw query string, without the "?".
-        self.query_string = query_string
-        #: Path parameters converted to the handler's annotated types.
-        self.path_params: dict[str, Any] = {}
-        #: The request body, read (within the size limit) before a handler that needs it runs.
-        self.body = b""
-        self._state: dict[str, Any] | None = None
-        self._origin: RequestOrigin | None = None
-        self._headers: Headers | None = None
-        self._query: QueryParams | None = None
-        self._cookies: dict[str, str] | None = None
+    __slots__ = ()
 
     # --- filled in by the protocol adapter -------------------------------------------------
 

@@ -2,77 +2,35 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
 from datetime import datetime
 from typing import Any, ClassVar, Literal
 
 import msgspec
 
+from duoweb._messages import HeadersInput, ResponseCore, content_type_field
 from duoweb.encoding import json_encode
 from duoweb.errors import PROBLEM_MEDIA_TYPE, HTTPError
 from duoweb.headers import check_header, format_set_cookie
 
-HeadersInput = Mapping[str, str] | Iterable[tuple[str, str]] | None
 
-_CONTENT_TYPES: dict[str, tuple[str, str]] = {}
+class Response(ResponseCore):
+    """A complete HTTP response; the body is bytes and Content-Length is added on output.
 
+    Status, header fields and body live in the compiled core, which also builds the header
+    list sent (Content-Length added there).
+    """
 
-def _content_type(kind: str) -> tuple[str, str]:
-    """The checked Content-Type field for a media type, computed once per distinct type."""
-    field = _CONTENT_TYPES.get(kind)
-    if field is None:
-        value = kind
-        if value.startswith("text/") and "charset" not in value:
-            value += "; charset=utf-8"
-        check_header("content-type", value)
-        field = ("content-type", value)
-        if len(_CONTENT_TYPES) < 256:  # media types come from code, but stay bounded anyway
-            _CONTENT_TYPES[kind] = field
-    return field
+    __slots__ = ()
 
-
-class Response:
-    """A complete HTTP response; the body is bytes and Content-Length is added on output."""
-
-    __slots__ = ("_headers", "body", "status_code")
-
+    #: The media type of this class's responses (a subclass sets it; None: no Content-Type).
     media_type: ClassVar[str | None] = None
-    _default_content_type: ClassVar[tuple[str, str] | None] = None
 
     def __init_subclass__(cls, **kwargs: Any) -> None:
         super().__init_subclass__(**kwargs)
         # The class's own Content-Type field, checked once when the class is defined.
         cls._default_content_type = (
-            None if cls.media_type is None else _content_type(cls.media_type)
+            None if cls.media_type is None else content_type_field(cls.media_type)
         )
-
-    def __init__(
-        self,
-        content: bytes | str = b"",
-        status_code: int = 200,
-        headers: HeadersInput = None,
-        media_type: str | None = None,
-    ) -> None:
-        if not 100 <= status_code <= 999:
-            raise ValueError(f"status code must be three digits, not {status_code}")
-        self.status_code = status_code
-        body: bytes
-        if type(content) is bytes:
-            body = content
-        elif isinstance(content, str):
-            body = content.encode()
-        else:
-            body = bytes(content)
-        self.body = body
-        if media_type is None:
-            default = self._default_content_type
-            self._headers: list[tuple[str, str]] = [] if default is None else [default]
-        else:
-            self._headers = [_content_type(media_type)]
-        if headers is not None:
-            items = headers.items() if isinstance(headers, Mapping) else headers
-            for name, value in items:
-                self.append_header(name, value)
 
     @classmethod
     def _trusted(cls, status_code: int, body: bytes, headers: list[tuple[str, str]]) -> Response:
@@ -102,11 +60,6 @@ class Response:
         name = name.lower()
         self._headers = [(k, v) for k, v in self._headers if k != name]
         self._headers.append((name, value))
-
-    def append_header(self, name: str, value: str) -> None:
-        """Add a value for header ``name`` (for repeatable fields such as Set-Cookie)."""
-        check_header(name, value)
-        self._headers.append((name.lower(), value))
 
     def delete_header(self, name: str) -> None:
         """Remove every value of header ``name``."""
@@ -156,15 +109,6 @@ class Response:
         self.set_cookie(
             name, "", max_age=0, expires=0, path=path, domain=domain, secure=secure, samesite=None
         )
-
-    def header_list(self) -> list[tuple[str, str]]:
-        """The header fields to send, Content-Length included (RFC 9110 forbids it on 1xx/204)."""
-        status = self.status_code
-        if status == 204 or status == 304 or status < 200:
-            return self._headers
-        headers = self._headers.copy()
-        headers.append(("content-length", str(len(self.body))))
-        return headers
 
     def __repr__(self) -> str:
         return f"<{type(self).__name__} {self.status_code} {len(self.body)} bytes>"

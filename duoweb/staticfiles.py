@@ -21,10 +21,11 @@ from types import MappingProxyType
 from typing import TYPE_CHECKING, BinaryIO, Final, NamedTuple
 from urllib.parse import quote
 
+from duoweb._messages import HeadersInput
 from duoweb.errors import HTTPError
 from duoweb.headers import Headers, check_header
 from duoweb.requests import Request
-from duoweb.responses import HeadersInput, Response
+from duoweb.responses import Response
 from duoweb.streaming import FileResponse, http_date
 
 if TYPE_CHECKING:

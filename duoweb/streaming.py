@@ -2,15 +2,21 @@
 
 from __future__ import annotations
 
-import mimetypes
 import os
 import time
 from collections.abc import AsyncIterable, AsyncIterator, Iterable, Iterator
-from typing import Any, BinaryIO
+from typing import TYPE_CHECKING, Any, BinaryIO
 
 import msgspec
 
-from duoweb.responses import HeadersInput, Response
+from duoweb._lazy import lazy_import
+from duoweb._messages import HeadersInput
+from duoweb.responses import Response
+
+if TYPE_CHECKING:
+    import mimetypes
+else:
+    mimetypes = lazy_import("mimetypes", globals())  # only file responses guess types
 
 Chunk = bytes | str
 ChunkSource = Iterable[Chunk] | AsyncIterable[Chunk]

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import atexit
-import logging
 import os
 import threading
 import weakref
@@ -11,6 +10,8 @@ from collections.abc import AsyncIterable, Callable, Iterable, Iterator
 from http import HTTPStatus
 from typing import TYPE_CHECKING, Any
 
+from duoweb._lazy import lazy_logger
+from duoweb._messages import decode_path_info, wsgi_request
 from duoweb.concurrency import run_on_thread_loop
 from duoweb.errors import HTTPError
 from duoweb.headers import Headers
@@ -28,45 +29,15 @@ STATUS_LINES: dict[int, str] = {s.value: f"{s.value} {s.phrase}" for s in HTTPSt
 
 _READ_CHUNK = 64 * 1024
 
-logger = logging.getLogger("duoweb")
-
-
-def decode_path_info(path_info: str) -> str:
-    """PEP 3333 carries the path as latin-1 "bytes in a str"; routes are matched on UTF-8 text.
-
-    Invalid UTF-8 becomes U+FFFD, as ASGI servers' percent-decoding does, so both modes route
-    the same bytes the same way.
-    """
-    if path_info.isascii():
-        return path_info
-    try:
-        raw = path_info.encode("latin-1")
-    except UnicodeEncodeError:  # a server that already decoded the path
-        return path_info
-    return raw.decode("utf-8", "replace")
+logger = lazy_logger("duoweb", globals())
 
 
 class WSGIRequest(Request):
-    """A Request read from a WSGI environ."""
+    """A Request read from a WSGI environ (built by ``wsgi_request``, not by calling it)."""
 
     __slots__ = ("environ",)
 
-    def __init__(self, app: App, environ: dict[str, Any]) -> None:
-        # Request.__init__'s assignments, inlined: this runs once per request.
-        path = environ.get("PATH_INFO", "")
-        query = environ.get("QUERY_STRING")
-        self.app = app
-        self.method = environ["REQUEST_METHOD"]
-        self.path = path if path.isascii() else decode_path_info(path)
-        self.query_string = query.encode("latin-1", "replace") if query else b""
-        self.path_params = {}
-        self.body = b""
-        self._state = None
-        self._origin = None
-        self._headers = None
-        self._query = None
-        self._cookies = None
-        self.environ = environ
+    environ: dict[str, Any]
 
     def _build_headers(self) -> Headers:
         return Headers.from_environ(self.environ)
@@ -183,7 +154,7 @@ class WSGIAdapter:
                 start_response(STATUS_LINES[503], response.header_list())
                 return [response.body]
         app = self.app
-        request = WSGIRequest(app, environ)
+        request = wsgi_request(WSGIRequest, app, environ)
         response = app.handle_sync(request) if app._middleware else app._dispatch_sync(request)
         status = response.status_code
         start_response(STATUS_LINES.get(status) or f"{status} Unknown", response.header_list())

@@ -37,3 +37,9 @@ def router_impl(request: pytest.FixtureRequest) -> ModuleType:
 def headers_impl(request: pytest.FixtureRequest) -> ModuleType:
     """The header/query/cookie parser implementation under test."""
     return implementation("headers", request.param)
+
+
+@pytest.fixture(params=["pure", "compiled"])
+def messages_impl(request: pytest.FixtureRequest) -> ModuleType:
+    """The request/response core implementation under test."""
+    return implementation("messages", request.param)

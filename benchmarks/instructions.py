@@ -1,0 +1,118 @@
+"""Instruction counts per request: a steady measure for a busy machine.
+
+Timings on a shared machine swing by tens of percent; the number of CPU instructions a
+request costs does not. Each cell runs the in-process benchmark's own request loop (the
+driver's ``timed``) under ``valgrind --tool=callgrind`` twice, with N requests and with none,
+in fresh interpreters with the same hash seed, and reports (count(N) - count(0)) / N. The
+loop's own work (copying the environ, the body stream, consuming the answer) is included for
+every contender alike, as it is in the timed benchmark.
+
+    python -m benchmarks.instructions --contenders raw-wsgi,duoweb-wsgi,falcon-wsgi
+    python -m benchmarks.instructions --routes plaintext,body --requests 2000
+
+Needs valgrind (Debian package ``valgrind``). Fewer instructions is not the same as more
+requests per second (cache misses and branch mispredictions are not counted), but for the
+small changes of one optimization at a time it moves in the same direction, and it repeats.
+"""
+
+from __future__ import annotations
+
+import argparse
+import re
+import shutil
+import subprocess
+import sys
+from collections.abc import Sequence
+
+from benchmarks import _common
+from benchmarks.contenders import Contender, floor_for, select
+from benchmarks.spec import ROUTES
+
+# Runs in the counted interpreter: builds the app, warms it up, then sends N requests.
+_LOOP = """
+import sys
+from benchmarks.contenders import BY_NAME
+from benchmarks.drivers import make_driver
+from benchmarks.spec import BENCH
+contender = BY_NAME[sys.argv[1]]
+driver = make_driver(contender.mode, contender.load())
+driver.start()
+request = driver.prepare(BENCH[sys.argv[2]])
+driver.timed(request, 300)
+driver.timed(request, int(sys.argv[3]))
+driver.stop()
+"""
+
+_COLLECTED = re.compile(r"Collected : (\d+)")
+
+
+def _count(contender: Contender, route: str, requests: int) -> int:
+    """Instructions the whole interpreter ran for ``requests`` requests of one cell."""
+    env = _common.child_env(contender)
+    env["PYTHONHASHSEED"] = "0"  # same dict layouts in both runs
+    env["PYTHONDONTWRITEBYTECODE"] = "1"  # no run pays for writing bytecode the other reads
+    command = [
+        "valgrind",
+        "--tool=callgrind",
+        "--callgrind-out-file=/dev/null",
+        sys.executable,
+        "-c",
+        _LOOP,
+        contender.name,
+        route,
+        str(requests),
+    ]
+    proc = subprocess.run(
+        command, cwd=_common.REPO, env=env, capture_output=True, text=True, timeout=900
+    )
+    found = _COLLECTED.findall(proc.stderr)
+    if proc.returncode != 0 or not found:
+        tail = " | ".join(proc.stderr.strip().splitlines()[-3:])
+        raise RuntimeError(f"{contender.name} {route}: exit {proc.returncode}: {tail}")
+    return int(found[-1])
+
+
+def per_request(contender: Contender, route: str, requests: int) -> float:
+    """Instructions per request of one cell: the N-request run minus the empty one."""
+    return (_count(contender, route, requests) - _count(contender, route, 0)) / requests
+
+
+def run(contenders: Sequence[Contender], routes: Sequence[str], requests: int) -> str:
+    """Count every cell and return a Markdown table (thousands of instructions per request)."""
+    counts: dict[tuple[str, str], float] = {}
+    for contender in contenders:
+        for route in routes:
+            counts[contender.name, route] = per_request(contender, route, requests)
+            print(f"{contender.name:18} {route:10} {counts[contender.name, route]:10.0f}")
+    header = "| contender | " + " | ".join(routes) + " |"
+    lines = [header, "|---" * (len(routes) + 1) + "|"]
+    for contender in contenders:
+        floor = floor_for(contender.mode).name
+        cells = []
+        for route in routes:
+            own = counts[contender.name, route]
+            base = counts.get((floor, route))
+            ratio = f" ({base / own:.2f} of raw)" if base and contender.name != floor else ""
+            cells.append(f"{own / 1000:.1f}k{ratio}")
+        lines.append(f"| {contender.name} | " + " | ".join(cells) + " |")
+    return "\n".join(lines)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Command line: count the chosen cells and print the table."""
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--contenders", help="comma-separated names (default: every one)")
+    parser.add_argument("--routes", help=f"comma-separated, of {','.join(ROUTES)}")
+    parser.add_argument("--requests", type=int, default=2000, help="requests per count")
+    args = parser.parse_args(argv)
+    if shutil.which("valgrind") is None:
+        print("valgrind is not installed (Debian: apt-get install valgrind)", file=sys.stderr)
+        return 2
+    contenders = select(args.contenders.split(",") if args.contenders else None)
+    routes = args.routes.split(",") if args.routes else list(ROUTES)
+    print(run(contenders, routes, args.requests))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
