@@ -16,6 +16,7 @@ SPEEDUP_MODULES: dict[str, tuple[str, str]] = {
     "router": ("duoweb._speedups._router", "duoweb._router_py"),
     "headers": ("duoweb._speedups._headers", "duoweb._headers_py"),
     "messages": ("duoweb._speedups._messages", "duoweb._messages_py"),
+    "serve": ("duoweb._speedups._serve", "duoweb._serve_py"),
 }
 
 EXTENSIONS_DISABLED = os.environ.get("DUOWEB_NO_EXTENSIONS", "") not in ("", "0")

@@ -9,6 +9,7 @@ from collections.abc import Awaitable, Callable, Iterable, Mapping
 from typing import TYPE_CHECKING, Any, NamedTuple, TypeVar, overload
 
 from duoweb._lazy import lazy_logger
+from duoweb._serve import dispatch_sync
 from duoweb.concurrency import ThreadPool, run_on_thread_loop
 from duoweb.dependencies import DependencyOverrides
 from duoweb.encoding import json_encode
@@ -495,26 +496,7 @@ class App:
 
     def _dispatch_sync(self, request: Request) -> Response:
         """Route and run the handler synchronously; handler errors become responses."""
-        endpoint: Any
-        found: Any
-        try:
-            path = request.path
-            if len(path) > self.max_path_length:
-                return self._path_too_long()
-            endpoint, found = self._router.match(request.method, path)
-            if endpoint is None:
-                return self._unrouted(request, found, asgi=False)
-            request.path_params = found
-            if endpoint.direct:  # only path parameters, sync handler: call it right here
-                result = endpoint.handler(**found)
-                return result if isinstance(result, Response) else endpoint.render(result)
-            if endpoint.reads_body:
-                limit = endpoint.max_body_size
-                self._check_declared_length(request, limit)
-                request.body = request._read_body(limit)
-            return endpoint.respond_sync(request)  # type: ignore[no-any-return]
-        except Exception as exc:
-            return self._error_response_sync(request, exc)
+        return dispatch_sync(self, request)
 
     async def _dispatch_async(self, request: Request) -> Response:
         """Route and run the handler on the event loop; handler errors become responses."""

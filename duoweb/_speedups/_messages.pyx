@@ -50,17 +50,7 @@ def decode_path_info(str path_info):
 cdef class RequestCore:
     """The fields of every request; ``duoweb.Request`` adds the parsed views over them."""
 
-    cdef public object _cookies
-    cdef public object _headers
-    cdef public object _origin
-    cdef public object _query
-    cdef public object _state
-    cdef public object app
-    cdef public object body
-    cdef public object method
-    cdef public object path
-    cdef public object path_params
-    cdef public object query_string
+    # The fields are declared in _messages.pxd.
 
     def __init__(self, app, method, path, query_string):
         _fill(self, app, method, path, query_string)
@@ -82,14 +72,26 @@ cdef inline void _fill(RequestCore request, app, method, path, query_string):
 
 def wsgi_request(type cls, app, environ):
     """A ``cls`` (which has an ``environ`` slot) for a WSGI environ, without running __init__."""
+    return new_wsgi_request(cls, app, environ)
+
+
+cdef RequestCore new_wsgi_request(type cls, object app, object environ):
     cdef RequestCore request
-    path = environ.get("PATH_INFO", "")
-    query = environ.get("QUERY_STRING")
+    cdef dict env
+    if type(environ) is dict:  # PEP 3333 says it is; anything else takes the generic path
+        env = <dict>environ
+        path = env.get("PATH_INFO", "")
+        query = env.get("QUERY_STRING")
+        method = env["REQUEST_METHOD"]
+    else:
+        path = environ.get("PATH_INFO", "")
+        query = environ.get("QUERY_STRING")
+        method = environ["REQUEST_METHOD"]
     request = cls.__new__(cls)
     _fill(
         request,
         app,
-        environ["REQUEST_METHOD"],
+        method,
         path if path.isascii() else decode_path_info(path),
         query.encode("latin-1", "replace") if query else b"",
     )
@@ -114,9 +116,7 @@ def asgi_request(type cls, app, scope, receive):
 cdef class ResponseCore:
     """Status, header fields and body of a response; ``duoweb.Response`` adds the API."""
 
-    cdef public object _headers
-    cdef public object body
-    cdef public object status_code
+    # The fields (_headers, body, status_code) are declared in _messages.pxd.
 
     #: The class's own Content-Type field (set per subclass by ``Response``).
     _default_content_type = None

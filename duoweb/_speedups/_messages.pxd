@@ -1,0 +1,23 @@
+# Declarations shared with the other compiled modules (cimport), which fill requests in C.
+
+cdef class RequestCore:
+    cdef public object _cookies
+    cdef public object _headers
+    cdef public object _origin
+    cdef public object _query
+    cdef public object _state
+    cdef public object app
+    cdef public object body
+    cdef public object method
+    cdef public object path
+    cdef public object path_params
+    cdef public object query_string
+
+
+cdef class ResponseCore:
+    cdef public object _headers
+    cdef public object body
+    cdef public object status_code
+
+
+cdef RequestCore new_wsgi_request(type cls, object app, object environ)
