@@ -327,9 +327,13 @@ class QueryParams(Mapping[str, str]):
 
 def _unquote_plus(raw: bytes) -> str:
     """Decode one query component: ``+`` is a space, bad ``%`` escapes stay, bad UTF-8 is U+FFFD."""
-    if b"+" in raw:
+    if raw.isalnum():  # most names and values: nothing to decode (isalnum is ASCII-only)
+        return raw.decode("ascii")
+    # find(), not ``in``: bytes.__contains__ tries the operand as an int first, which costs a
+    # formatted TypeError per call.
+    if raw.find(b"+") >= 0:
         raw = raw.replace(b"+", b" ")
-    if b"%" in raw:
+    if raw.find(b"%") >= 0:
         raw = unquote_to_bytes(raw)
     return raw.decode("utf-8", "replace")
 
