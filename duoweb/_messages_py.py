@@ -192,3 +192,9 @@ class ResponseCore:
         headers = self._headers.copy()
         headers.append(("content-length", str(len(self.body))))
         return headers
+
+    def asgi_header_list(self) -> list[tuple[bytes, bytes]]:
+        """``header_list()`` encoded for ASGI; every field was checked when it was added."""
+        return [
+            (name.encode("latin-1"), value.encode("latin-1")) for name, value in self.header_list()
+        ]

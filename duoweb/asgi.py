@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, Any
 from duoweb._lazy import lazy_import, lazy_logger
 from duoweb._messages import asgi_request
 from duoweb.errors import ClientDisconnected, HTTPError
-from duoweb.headers import Headers, encode_headers
+from duoweb.headers import Headers
 from duoweb.requests import Request
 from duoweb.streaming import ChunkSource, FileResponse, StreamingResponse, as_bytes
 
@@ -162,7 +162,7 @@ class ASGIAdapter:
                 {
                     "type": "http.response.start",
                     "status": response.status_code,
-                    "headers": encode_headers(response.header_list()),
+                    "headers": response.asgi_header_list(),
                 }
             )
             if isinstance(response, StreamingResponse):

@@ -155,3 +155,10 @@ cdef class ResponseCore:
         cdef list headers = list(self._headers)
         headers.append(("content-length", str(len(self.body))))
         return headers
+
+    def asgi_header_list(self):
+        """``header_list()`` encoded for ASGI; every field was checked when it was added."""
+        cdef list encoded = []
+        for name, value in self.header_list():
+            encoded.append(((<str>name).encode("latin-1"), (<str>value).encode("latin-1")))
+        return encoded

@@ -182,6 +182,17 @@ def test_header_list_adds_content_length_only_where_allowed(messages_impl: Modul
         assert ("content-length", "0") not in shaped(b"", status).header_list()
 
 
+def test_asgi_header_list_is_the_header_list_encoded(messages_impl: ModuleType) -> None:
+    shaped = response_class(messages_impl, "text/plain")
+    response = shaped("café", 200, {"X-Name": "caf\xe9"})
+    assert response.asgi_header_list() == [
+        (b"content-type", b"text/plain; charset=utf-8"),
+        (b"x-name", b"caf\xe9"),
+        (b"content-length", b"5"),
+    ]
+    assert shaped(b"", 204).asgi_header_list() == [(b"content-type", b"text/plain; charset=utf-8")]
+
+
 # --- the two implementations agree ---------------------------------------------------------
 
 environ_text = st.text(alphabet=st.characters(max_codepoint=0x2FFF), max_size=40)
@@ -247,6 +258,11 @@ def test_responses_agree(
 ) -> None:
     def build(impl: ModuleType) -> Any:
         response = response_class(impl, "text/plain")(content, status, headers, media_type)
-        return (response.status_code, response.body, response.header_list())
+        return (
+            response.status_code,
+            response.body,
+            response.header_list(),
+            response.asgi_header_list(),
+        )
 
     assert outcome(lambda: build(both[0])) == outcome(lambda: build(both[1]))
