@@ -22,7 +22,9 @@ import re
 import shutil
 import subprocess
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any
 
 from benchmarks import _common
 from benchmarks.contenders import Contender, floor_for, select
@@ -77,24 +79,61 @@ def per_request(contender: Contender, route: str, requests: int) -> float:
     return (_count(contender, route, requests) - _count(contender, route, 0)) / requests
 
 
-def run(contenders: Sequence[Contender], routes: Sequence[str], requests: int) -> str:
-    """Count every cell and return a Markdown table (thousands of instructions per request)."""
-    counts: dict[tuple[str, str], float] = {}
-    for contender in contenders:
+#: The families counted by ``python -m benchmarks.run`` (every cell takes ~20 s of valgrind).
+RUN_FAMILIES = ("raw", "duoweb", "duoweb-pure", "falcon", "blacksheep")
+
+
+def available() -> bool:
+    """True when valgrind is installed."""
+    return shutil.which("valgrind") is not None
+
+
+def count_cells(
+    contenders: Sequence[Contender],
+    routes: Sequence[str],
+    requests: int,
+    *,
+    jobs: int = 2,
+    log: Callable[[str], None] = print,
+) -> list[dict[str, Any]]:
+    """Instructions per request of every (contender, route) cell, ``jobs`` valgrinds at a time.
+
+    Instruction counts do not depend on what else the machine runs, so cells may share it.
+    """
+    cells = [(contender, route) for contender in contenders for route in routes]
+
+    def one(cell: tuple[Contender, str]) -> dict[str, Any]:
+        contender, route = cell
+        row: dict[str, Any] = {"contender": contender.name, "mode": contender.mode, "route": route}
+        try:
+            row["instructions"] = per_request(contender, route, requests)
+            log(f"  {contender.name:18} {route:10} {row['instructions']:10.0f} instructions")
+        except (RuntimeError, subprocess.TimeoutExpired) as exc:
+            row["error"] = str(exc)
+            log(f"  {contender.name:18} {route:10} failed: {exc}")
+        return row
+
+    with ThreadPoolExecutor(max_workers=jobs) as pool:
+        return list(pool.map(one, cells))
+
+
+def format_table(cells: Sequence[dict[str, Any]], routes: Sequence[str]) -> str:
+    """A Markdown table: thousands of instructions per request and the fraction of raw's."""
+    counts = {(c["contender"], c["route"]): c.get("instructions") for c in cells}
+    modes = {c["contender"]: c["mode"] for c in cells}
+    lines = ["| contender | " + " | ".join(routes) + " |", "|---" * (len(routes) + 1) + "|"]
+    for name, mode in modes.items():
+        floor = floor_for(mode).name
+        row = []
         for route in routes:
-            counts[contender.name, route] = per_request(contender, route, requests)
-            print(f"{contender.name:18} {route:10} {counts[contender.name, route]:10.0f}")
-    header = "| contender | " + " | ".join(routes) + " |"
-    lines = [header, "|---" * (len(routes) + 1) + "|"]
-    for contender in contenders:
-        floor = floor_for(contender.mode).name
-        cells = []
-        for route in routes:
-            own = counts[contender.name, route]
+            own = counts.get((name, route))
             base = counts.get((floor, route))
-            ratio = f" ({base / own:.2f} of raw)" if base and contender.name != floor else ""
-            cells.append(f"{own / 1000:.1f}k{ratio}")
-        lines.append(f"| {contender.name} | " + " | ".join(cells) + " |")
+            if not own:
+                row.append("failed")
+                continue
+            ratio = f" ({base / own:.2f} of raw)" if base and name != floor else ""
+            row.append(f"{own / 1000:.1f}k{ratio}")
+        lines.append(f"| {name} | " + " | ".join(row) + " |")
     return "\n".join(lines)
 
 
@@ -104,13 +143,15 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--contenders", help="comma-separated names (default: every one)")
     parser.add_argument("--routes", help=f"comma-separated, of {','.join(ROUTES)}")
     parser.add_argument("--requests", type=int, default=2000, help="requests per count")
+    parser.add_argument("--jobs", type=int, default=2, help="valgrind runs at a time")
     args = parser.parse_args(argv)
-    if shutil.which("valgrind") is None:
+    if not available():
         print("valgrind is not installed (Debian: apt-get install valgrind)", file=sys.stderr)
         return 2
     contenders = select(args.contenders.split(",") if args.contenders else None)
     routes = args.routes.split(",") if args.routes else list(ROUTES)
-    print(run(contenders, routes, args.requests))
+    cells = count_cells(contenders, routes, args.requests, jobs=args.jobs)
+    print(format_table(cells, routes))
     return 0
 
 

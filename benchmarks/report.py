@@ -112,6 +112,7 @@ def render_markdown(results: dict[str, Any], chart: Path | None) -> str:
             "",
         ]
     out += _startup_section(results.get("startup"))
+    out += _instructions_section(results, routes)
     out += _method_section(results)
     out += _machine_section(meta)
     out += _caveats_section(results)
@@ -167,6 +168,51 @@ def _startup_section(startup: dict[str, Any] | None) -> list[str]:
     return [*out, ""]
 
 
+def _instructions_section(results: dict[str, Any], routes: Sequence[str]) -> list[str]:
+    if "instructions_skipped" in results:
+        return [
+            "## Instructions per request",
+            "",
+            f"Not counted: {results['instructions_skipped']}.",
+            "",
+        ]
+    cells = results.get("instructions")
+    if not cells:
+        return []
+    requests = results["options"]["instructions"]["requests"]
+    counts = {(c["contender"], c["route"]): c.get("instructions") for c in cells}
+    out = [
+        "## Instructions per request",
+        "",
+        "CPU instructions one request costs, counted by `valgrind --tool=callgrind` over the",
+        f"in-process benchmark's own request loop ({requests} requests minus none, fresh",
+        "interpreters, same hash seed); the loop's own work is included for every contender",
+        "alike. Unlike the rates above these do not move with the machine's load, so small",
+        "differences are real; they leave out cache misses and stalls. Cells: thousands of",
+        "instructions, and how many times fewer than the named peer needs (higher is better).",
+        "",
+        "| contender | " + " | ".join(routes) + " |",
+        "|---" * (len(routes) + 1) + "|",
+    ]
+    peers = {"wsgi": ("falcon-wsgi",), "asgi": ("falcon-asgi", "blacksheep")}
+    for name in dict.fromkeys(c["contender"] for c in cells):
+        mode = next(c["mode"] for c in cells if c["contender"] == name)
+        row = []
+        for route in routes:
+            own = counts.get((name, route))
+            if not own:
+                row.append("failed")
+                continue
+            text = f"{own / 1000:.1f}k"
+            if name.startswith("duoweb"):
+                known = [(p, counts.get((p, route))) for p in peers[mode]]
+                ratios = [f"{value / own:.2f}x {peer}" for peer, value in known if value]
+                text += " (" + ", ".join(ratios) + ")" if ratios else ""
+            row.append(text)
+        out.append(f"| {name} | " + " | ".join(row) + " |")
+    return [*out, ""]
+
+
 def _method_section(results: dict[str, Any]) -> list[str]:
     opts = results["options"]
     out = ["## Method", ""]
@@ -203,6 +249,13 @@ def _method_section(results: dict[str, Any]) -> list[str]:
         ]
     if "startup" in results:
         out += ["- **Startup**: see the section above."]
+    kept = results["meta"].get("kept_parts")
+    if kept and kept["parts"]:
+        out += [
+            f"- **Parts from an earlier run**: {', '.join(kept['parts'])} come from"
+            f" `benchmarks/results/{kept['file']}` (`{kept['command']}`, {kept['date']});"
+            " the rest from this run.",
+        ]
     out += [
         "- Contenders: the raw floors (`benchmarks/contenders/raw_*.py`, hand dispatch, msgspec);",
         "  duoweb compiled and pure (`benchmarks/app.py`, the latter with"

@@ -1,9 +1,11 @@
 """Run every benchmark in one go, save the raw results, regenerate docs/benchmarks.md + chart.
 
-python -m benchmarks.run                 # everything (about 35 minutes)
-python -m benchmarks.run --quick         # the same matrix, short batches (a few minutes)
+python -m benchmarks.run                 # everything (about 45 minutes)
+python -m benchmarks.run --quick         # the same matrix, short batches, no instruction counts
 python -m benchmarks.run --quick --only inprocess --contenders duoweb,falcon --routes json
 python -m benchmarks.run --render benchmarks/results/<file>.json   # page from saved results
+python -m benchmarks.run --only instructions --keep benchmarks/results/<file>.json
+                                         # re-run one part, keep the others from a saved run
 """
 
 from __future__ import annotations
@@ -22,13 +24,13 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from benchmarks import _common, inprocess, report, served, startup
+from benchmarks import _common, inprocess, instructions, report, served, startup
 from benchmarks.contenders import BY_NAME, CONTENDERS, select
 from benchmarks.spec import BENCH, ROUTES, Probe
 
 RESULTS_DIR = _common.REPO / "benchmarks" / "results"
 DOCS_DIR = _common.REPO / "docs"
-PARTS = ("inprocess", "served", "startup")
+PARTS = ("inprocess", "served", "startup", "instructions")
 _TOOLS = ("gunicorn", "hypercorn", "uvicorn", "httptools", "h11", "matplotlib")
 
 
@@ -135,6 +137,14 @@ def _parser() -> argparse.ArgumentParser:
         " or of wall time",
     )
     parser.add_argument("--startup-samples", type=int, help="interpreters per contender")
+    parser.add_argument(
+        "--instruction-requests", type=int, help="requests per callgrind count (instructions)"
+    )
+    parser.add_argument(
+        "--keep",
+        metavar="RESULTS",
+        help="take the parts not run now from this earlier results file (noted on the page)",
+    )
     parser.add_argument("--no-docs", action="store_true", help="save results, leave docs/ alone")
     parser.add_argument("--render", metavar="RESULTS", help="only regenerate docs from a file")
     return parser
@@ -150,7 +160,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         _log(f"wrote {page} and {chart}")
         return 0
 
-    parts = [p for p in args.only.split(",") if p] or list(PARTS)
+    # A quick run leaves out the instruction counts (minutes of valgrind) unless asked.
+    default_parts = [p for p in PARTS if p != "instructions"] if args.quick else list(PARTS)
+    parts = [p for p in args.only.split(",") if p] or default_parts
     if unknown := set(parts) - set(PARTS):
         _log(f"unknown part(s): {', '.join(sorted(unknown))}")
         return 2
@@ -230,6 +242,32 @@ def main(argv: Sequence[str] | None = None) -> int:
         )
         timings["startup"] = round(time.perf_counter() - part_started)
 
+    if "instructions" in parts:
+        part_started = time.perf_counter()
+        counted = [c for c in contenders if c.family in instructions.RUN_FAMILIES]
+        requests = args.instruction_requests or (500 if quick else 2000)
+        options["instructions"] = {"requests": requests, "families": instructions.RUN_FAMILIES}
+        if instructions.available():
+            _log(f"instructions: {len(counted)} contenders under callgrind")
+            results["instructions"] = instructions.count_cells(counted, routes, requests, log=_log)
+        else:
+            _log("instructions: skipped, valgrind is not installed")
+            results["instructions_skipped"] = "valgrind is not installed"
+        timings["instructions"] = round(time.perf_counter() - part_started)
+    if args.keep:
+        kept = json.loads(Path(args.keep).read_text())
+        taken = [p for p in PARTS if p not in parts and p in kept]
+        for part in taken:
+            results[part] = kept[part]
+            if part in kept.get("options", {}):
+                options[part] = kept["options"][part]
+        results["meta"]["kept_parts"] = {
+            "parts": taken,
+            "file": Path(args.keep).name,
+            "date": kept["meta"]["date"],
+            "command": kept["meta"]["command"],
+        }
+
     results["meta"]["loadavg_end"] = " ".join(f"{x:.2f}" for x in os.getloadavg())
     results["meta"]["seconds"] = round(time.perf_counter() - started)
     stamp = dt.datetime.now(dt.UTC).strftime("%Y%m%d-%H%M%S")
@@ -247,6 +285,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(
             inprocess.format_table([c for c in results["served"] if c["server"] == server], routes)
         )
+    if "instructions" in results:
+        print("\nInstructions per request (callgrind)")
+        print(instructions.format_table(results["instructions"], routes))
     if not args.no_docs:
         page, chart = report.write(results, DOCS_DIR)
         _log(f"wrote {page}" + (f" and {chart}" if chart else ""))

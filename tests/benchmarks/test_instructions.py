@@ -31,3 +31,21 @@ def test_the_command_prints_a_table_with_ratios_to_raw(capsys: pytest.CaptureFix
     assert "| contender | json |" in table
     assert "| duoweb-wsgi | " in table
     assert " of raw)" in table
+
+
+def test_the_page_divides_the_peers_counts_by_duoweb_s() -> None:
+    from benchmarks.report import _instructions_section
+
+    cells = [
+        {"contender": "raw-wsgi", "mode": "wsgi", "route": "json", "instructions": 10_000.0},
+        {"contender": "duoweb-wsgi", "mode": "wsgi", "route": "json", "instructions": 20_000.0},
+        {"contender": "falcon-wsgi", "mode": "wsgi", "route": "json", "instructions": 70_000.0},
+        {"contender": "duoweb-asgi", "mode": "asgi", "route": "json", "error": "boom"},
+    ]
+    results = {"instructions": cells, "options": {"instructions": {"requests": 100}}}
+    lines = _instructions_section(results, ["json"])
+    assert "| duoweb-wsgi | 20.0k (3.50x falcon-wsgi) |" in lines
+    assert "| falcon-wsgi | 70.0k |" in lines
+    assert "| duoweb-asgi | failed |" in lines
+    skipped = _instructions_section({"instructions_skipped": "no valgrind"}, ["json"])
+    assert "Not counted: no valgrind." in skipped
