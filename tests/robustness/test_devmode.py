@@ -17,18 +17,22 @@ from pathlib import Path
 
 import pytest
 
+from duoweb._select import SPEEDUP_MODULES
+
 ROOT = Path(__file__).resolve().parents[2]
 BEHAVIOUR = [
     "tests/speedups/test_router.py",
     "tests/speedups/test_router_build_path.py",
     "tests/speedups/test_headers.py",
+    "tests/speedups/test_messages.py",
+    "tests/speedups/test_serve.py",
 ]
 FULL = os.environ.get("DUOWEB_DEVMODE_FULL", "") == "1"
 
 
 @pytest.mark.parametrize("switch", ["PYTHONDEVMODE=1", "-X dev"])
 def test_speedups_tests_pass_in_development_mode(switch: str, tmp_path: Path) -> None:
-    compiled = ("duoweb._speedups._router", "duoweb._speedups._headers")
+    compiled = tuple(compiled_name for compiled_name, _pure in SPEEDUP_MODULES.values())
     if any(importlib.util.find_spec(name) is None for name in compiled):
         if os.environ.get("DUOWEB_REQUIRE_EXTENSIONS", "") == "1":
             pytest.fail("the compiled speedups are not built")
