@@ -77,16 +77,11 @@ def wsgi_request(type cls, app, environ):
 
 cdef RequestCore new_wsgi_request(type cls, object app, object environ):
     cdef RequestCore request
-    cdef dict env
-    if type(environ) is dict:  # PEP 3333 says it is; anything else takes the generic path
-        env = <dict>environ
-        path = env.get("PATH_INFO", "")
-        query = env.get("QUERY_STRING")
-        method = env["REQUEST_METHOD"]
-    else:
-        path = environ.get("PATH_INFO", "")
-        query = environ.get("QUERY_STRING")
-        method = environ["REQUEST_METHOD"]
+    # PEP 3333 says the environ is a dict; read a copy of anything else, keep the original.
+    cdef dict env = <dict>environ if type(environ) is dict else dict(environ)
+    path = env.get("PATH_INFO", "")
+    query = env.get("QUERY_STRING")
+    method = env["REQUEST_METHOD"]
     request = cls.__new__(cls)
     _fill(
         request,
