@@ -18,8 +18,8 @@ from pathlib import Path
 import pytest
 
 from duoweb._select import SPEEDUP_MODULES
+from tests.robustness.subsuite import ROOT, run_pytest
 
-ROOT = Path(__file__).resolve().parents[2]
 BEHAVIOUR = [
     "tests/speedups/test_router.py",
     "tests/speedups/test_router_build_path.py",
@@ -64,29 +64,7 @@ def test_speedups_tests_pass_in_development_mode(switch: str, tmp_path: Path) ->
     assert "'compiled'" in probe.stdout, probe.stdout
     assert "'pure'" not in probe.stdout, probe.stdout
     targets = ["tests/speedups"] if FULL else BEHAVIOUR
-    proc = subprocess.run(
-        [
-            sys.executable,
-            *flags,
-            "-W",
-            "error",
-            "-m",
-            "pytest",
-            "-q",
-            "-p",
-            "no:cacheprovider",
-            "-o",
-            "addopts=",
-            f"--basetemp={tmp_path / 'pytest'}",
-            *targets,
-        ],
-        cwd=ROOT,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=900,
-        check=False,
-    )
+    proc = run_pytest(targets, env, tmp_path / "pytest", flags=[*flags, "-W", "error"])
     output = proc.stdout[-6000:] + proc.stderr[-4000:]
     assert proc.returncode == 0, output
     assert " passed" in proc.stdout, output

@@ -13,7 +13,8 @@ import subprocess
 import sys
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[2]
+from tests.robustness.subsuite import ROOT, run_pytest
+
 APP_SUITES = [
     "tests/test_app_basics.py",
     "tests/test_reference_app.py",
@@ -31,25 +32,6 @@ def test_app_suites_pass_on_the_pure_twins(tmp_path: Path) -> None:
         [sys.executable, "-c", check], cwd=ROOT, env=env, capture_output=True, text=True
     )
     assert probe.stdout.strip() == "['pure']", probe.stderr
-    proc = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "pytest",
-            "-q",
-            "-p",
-            "no:cacheprovider",
-            "-o",
-            "addopts=",
-            f"--basetemp={tmp_path / 'pytest'}",
-            *APP_SUITES,
-        ],
-        cwd=ROOT,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=900,
-        check=False,
-    )
+    proc = run_pytest(APP_SUITES, env, tmp_path / "pytest")
     assert proc.returncode == 0, proc.stdout[-4000:] + proc.stderr[-2000:]
     assert " passed" in proc.stdout
