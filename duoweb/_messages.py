@@ -13,6 +13,7 @@ if TYPE_CHECKING:
         asgi_request,
         content_type_field,
         decode_path_info,
+        encode_fields,
         wsgi_request,
     )
 else:
@@ -24,6 +25,7 @@ else:
     asgi_request = _impl.asgi_request
     content_type_field = _impl.content_type_field
     decode_path_info = _impl.decode_path_info
+    encode_fields = _impl.encode_fields
     wsgi_request = _impl.wsgi_request
 
 __all__ = [
@@ -33,5 +35,6 @@ __all__ = [
     "asgi_request",
     "content_type_field",
     "decode_path_info",
+    "encode_fields",
     "wsgi_request",
 ]

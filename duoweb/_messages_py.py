@@ -24,6 +24,8 @@ RequestT = TypeVar("RequestT", bound="RequestCore")
 HeadersInput = Mapping[str, str] | Iterable[tuple[str, str]] | None
 
 _CONTENT_TYPES: dict[str, tuple[str, str]] = {}
+#: The ASGI (bytes) form of each cached Content-Type field, so responses need not re-encode it.
+_ENCODED_FIELDS: dict[tuple[str, str], tuple[bytes, bytes]] = {}
 
 
 def content_type_field(kind: str) -> tuple[str, str]:
@@ -37,7 +39,19 @@ def content_type_field(kind: str) -> tuple[str, str]:
         field = ("content-type", value)
         if len(_CONTENT_TYPES) < 256:  # media types come from code, but stay bounded anyway
             _CONTENT_TYPES[kind] = field
+            _ENCODED_FIELDS[field] = (b"content-type", value.encode("latin-1"))
     return field
+
+
+def encode_fields(fields: list[tuple[str, str]]) -> list[tuple[bytes, bytes]]:
+    """Checked header fields in ASGI's bytes form (Content-Type fields are encoded once)."""
+    encoded = []
+    for field in fields:
+        pair = _ENCODED_FIELDS.get(field)
+        if pair is None:
+            pair = (field[0].encode("latin-1"), field[1].encode("latin-1"))
+        encoded.append(pair)
+    return encoded
 
 
 def decode_path_info(path_info: str) -> str:
@@ -195,6 +209,8 @@ class ResponseCore:
 
     def asgi_header_list(self) -> list[tuple[bytes, bytes]]:
         """``header_list()`` encoded for ASGI; every field was checked when it was added."""
-        return [
-            (name.encode("latin-1"), value.encode("latin-1")) for name, value in self.header_list()
-        ]
+        encoded = encode_fields(self._headers)
+        status = self.status_code
+        if not (status == 204 or status == 304 or status < 200):
+            encoded.append((b"content-length", str(len(self.body)).encode()))
+        return encoded

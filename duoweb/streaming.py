@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, Any, BinaryIO
 import msgspec
 
 from duoweb._lazy import lazy_import
-from duoweb._messages import HeadersInput
+from duoweb._messages import HeadersInput, encode_fields
 from duoweb.responses import Response
 
 if TYPE_CHECKING:
@@ -62,6 +62,10 @@ class StreamingResponse(Response):
     def header_list(self) -> list[tuple[str, str]]:
         """The headers as set: the length of a stream is not known in advance."""
         return self._headers
+
+    def asgi_header_list(self) -> list[tuple[bytes, bytes]]:
+        """``header_list()`` encoded for ASGI."""
+        return encode_fields(self._headers)
 
 
 class FileResponse(StreamingResponse):

@@ -5,6 +5,7 @@ from duoweb._messages_py import ResponseCore as ResponseCore
 from duoweb._messages_py import asgi_request as asgi_request
 from duoweb._messages_py import content_type_field as content_type_field
 from duoweb._messages_py import decode_path_info as decode_path_info
+from duoweb._messages_py import encode_fields as encode_fields
 from duoweb._messages_py import wsgi_request as wsgi_request
 
 __all__ = [
@@ -13,5 +14,6 @@ __all__ = [
     "asgi_request",
     "content_type_field",
     "decode_path_info",
+    "encode_fields",
     "wsgi_request",
 ]

@@ -16,10 +16,12 @@ __all__ = [
     "asgi_request",
     "content_type_field",
     "decode_path_info",
+    "encode_fields",
     "wsgi_request",
 ]
 
 cdef dict _CONTENT_TYPES = {}
+cdef dict _ENCODED_FIELDS = {}
 
 
 def content_type_field(str kind):
@@ -33,7 +35,24 @@ def content_type_field(str kind):
         field = ("content-type", value)
         if len(_CONTENT_TYPES) < 256:  # media types come from code, but stay bounded anyway
             _CONTENT_TYPES[kind] = field
+            _ENCODED_FIELDS[field] = (b"content-type", (<str>value).encode("latin-1"))
     return field
+
+
+def encode_fields(list fields):
+    """Checked header fields in ASGI's bytes form (Content-Type fields are encoded once)."""
+    return _encode_fields(fields)
+
+
+cdef inline list _encode_fields(list fields):
+    cdef list encoded = []
+    cdef tuple field
+    for field in fields:
+        pair = _ENCODED_FIELDS.get(field)
+        if pair is None:
+            pair = ((<str>field[0]).encode("latin-1"), (<str>field[1]).encode("latin-1"))
+        encoded.append(pair)
+    return encoded
 
 
 def decode_path_info(str path_info):
@@ -153,7 +172,8 @@ cdef class ResponseCore:
 
     def asgi_header_list(self):
         """``header_list()`` encoded for ASGI; every field was checked when it was added."""
-        cdef list encoded = []
-        for name, value in self.header_list():
-            encoded.append(((<str>name).encode("latin-1"), (<str>value).encode("latin-1")))
+        cdef list encoded = _encode_fields(self._headers)
+        status = self.status_code
+        if not (status == 204 or status == 304 or status < 200):
+            encoded.append((b"content-length", str(len(self.body)).encode()))
         return encoded

@@ -20,6 +20,7 @@ PROFILE = settings(
     deadline=None,
     suppress_health_check=[HealthCheck.too_slow],
 )
+environ_text = st.text(alphabet=st.characters(max_codepoint=0x2FFF), max_size=40)
 
 
 def request_classes(impl: ModuleType) -> tuple[type[Any], type[Any]]:
@@ -193,15 +194,45 @@ def test_asgi_header_list_is_the_header_list_encoded(messages_impl: ModuleType) 
     assert shaped(b"", 204).asgi_header_list() == [(b"content-type", b"text/plain; charset=utf-8")]
 
 
-# --- the two implementations agree ---------------------------------------------------------
+def test_encode_fields_gives_the_latin_1_bytes_of_each_field(messages_impl: ModuleType) -> None:
+    cached = messages_impl.content_type_field("text/csv")
+    fields = [cached, ("x-name", "caf\xe9"), ("content-type", "text/csv; charset=utf-8")]
+    assert messages_impl.encode_fields(fields) == [
+        (b"content-type", b"text/csv; charset=utf-8"),
+        (b"x-name", b"caf\xe9"),
+        (b"content-type", b"text/csv; charset=utf-8"),
+    ]
+    assert messages_impl.encode_fields([]) == []
 
-environ_text = st.text(alphabet=st.characters(max_codepoint=0x2FFF), max_size=40)
+
+# --- properties of each implementation, and the two agree ---------------------------------
 
 
 @pytest.fixture(scope="module")
 def both() -> tuple[ModuleType, ModuleType]:
     """The pure twin and the compiled module."""
     return pure, implementation("messages", "compiled")
+
+
+@PROFILE
+@given(
+    status=st.one_of(st.sampled_from([101, 199, 200, 204, 304]), st.integers(100, 999)),
+    headers=st.lists(st.tuples(st.sampled_from(["x-a", "vary", "content-type"]), environ_text)),
+    media_type=st.one_of(st.none(), st.sampled_from(["text/plain", "application/json"])),
+)
+def test_asgi_header_list_is_always_the_encoded_header_list(
+    both: tuple[ModuleType, ModuleType],
+    status: int,
+    headers: list[tuple[str, str]],
+    media_type: str | None,
+) -> None:
+    for impl in both:
+        try:
+            response = response_class(impl, None)(b"body", status, headers, media_type)
+        except ValueError:  # an unsafe value or one outside latin-1, refused when added
+            continue
+        expected = [(n.encode("latin-1"), v.encode("latin-1")) for n, v in response.header_list()]
+        assert response.asgi_header_list() == expected
 
 
 def outcome(call: Callable[[], Any]) -> Any:
