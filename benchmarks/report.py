@@ -242,7 +242,9 @@ def _method_section(results: dict[str, Any]) -> list[str]:
             f"- **Served**: one worker per server on 127.0.0.1, pinned to CPU {sv['app_cpu']};"
             f" `wrk -t1 -c{sv['connections']}` pinned to CPU {sv['load_cpu']}; per cell"
             + (f" a {sv['warmup']} s warm-up, then" if sv["warmup"] else "")
-            + f" {sv['runs']} run(s) of {sv['seconds']} s (median reported). Each route's answer"
+            + f" {sv['runs']} run(s) of {sv['seconds']} s (median reported). All contenders of a"
+            " server run at once and take turns, one run each per round, so load from other"
+            " work on the machine falls on all of them alike. Each route's answer"
             " is checked once over HTTP before loading it, and a cell with any non-2xx answer"
             " under load is reported as an error. Servers:"
             f" {', '.join(f'`{c}`' for c in sv['commands'])}.",

@@ -1,9 +1,13 @@
 """Served benchmark: each app behind a real server on 127.0.0.1, load from ``wrk``.
 
 WSGI contenders run under ``gunicorn -k sync``, ASGI contenders under ``hypercorn`` and
-``uvicorn``, one worker each, pinned to one CPU; ``wrk`` is pinned to another. Each server is
-started on a free port, checked once per route against the contract, loaded for a bounded
-time per route, and stopped by its PID. Ratios are to the raw callable under the same server.
+``uvicorn``, one worker each, pinned to one CPU; ``wrk`` is pinned to another. All contenders
+of a server are started at once, each on a free port, and stopped by PID at the end. Per
+route, each is checked once against the contract and warmed up; then the timed wrk runs take
+turns, one per contender per round, each round starting one contender later, so only one
+server is under load at a time. Other work on the machine comes and goes over minutes;
+interleaving spreads it over all contenders alike instead of landing it on whichever one is
+running, so it does not skew the ratios to the raw callable under the same server.
 
     python -m benchmarks.served --quick --servers uvicorn --contenders litestar --routes json
 """
@@ -21,9 +25,11 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import ExitStack
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from benchmarks import _common
 from benchmarks.contenders import Contender, select
@@ -32,6 +38,8 @@ from benchmarks.spec import BENCH, ROUTES, Probe, verify
 
 #: Server name -> protocol mode it serves.
 SERVERS: dict[str, str] = {"gunicorn": "wsgi", "hypercorn": "asgi", "uvicorn": "asgi"}
+
+T = TypeVar("T")
 
 
 def server_command(server: str, target: str, port: int | str) -> list[str]:
@@ -233,6 +241,69 @@ def wrk(
     return result
 
 
+def rounds(items: Sequence[T], runs: int) -> Iterator[tuple[int, T]]:
+    """(round, item) for ``runs`` rounds of every item once, each round starting one item later."""
+    for round_ in range(runs):
+        for i in range(len(items)):
+            yield round_, items[(round_ + i) % len(items)]
+
+
+@dataclass
+class Load:
+    """How each route is loaded: wrk's settings, the CPUs, the Lua scripts, the rate reported."""
+
+    seconds: int
+    warmup: int
+    runs: int
+    connections: int
+    app_cpu: int
+    load_cpu: int
+    scripts: dict[str, Path | None]
+    log_dir: Path
+    clock: str = "cpu"
+
+    def open(self, stack: ExitStack, server: str, contender: Contender) -> Server:
+        """Start ``contender`` under ``server``; ``stack`` stops it, even if it never got ready."""
+        srv = Server(server, contender, self.app_cpu, self.log_dir)
+        stack.callback(srv.stop)
+        srv.start()
+        return srv
+
+    def check(self, srv: Server, route: str) -> str | None:
+        """What is wrong with ``srv``'s answer to ``route``'s request, or None."""
+        probe = BENCH[route]
+        return verify(probe, *send(srv.port, probe))
+
+    def warm(self, srv: Server, route: str) -> None:
+        """Load ``route`` on ``srv`` for the warm-up time, discarding the result."""
+        probe, script = BENCH[route], self.scripts[route]
+        wrk(srv.port, probe, self.warmup, self.connections, self.load_cpu, script)
+
+    def sample(self, srv: Server, route: str) -> dict[str, Any]:
+        """One timed wrk run of ``route`` on ``srv``, with the server's CPU time."""
+        pid = srv.proc.pid if srv.proc else None
+        probe, script = BENCH[route], self.scripts[route]
+        return wrk(srv.port, probe, self.seconds, self.connections, self.load_cpu, script, pid)
+
+
+#: What a dead or unreachable server, or a hung wrk, raises.
+_FAILURES = (RuntimeError, OSError, subprocess.SubprocessError)
+
+
+@dataclass
+class _Entry:
+    """One contender under the server being measured, with its cells by route."""
+
+    server: str
+    contender: Contender
+    cells: dict[str, dict[str, Any]]
+    srv: Server | None = None  # None once it failed to start or failed under load
+
+    def where(self, route: str) -> str:
+        """The start of a log line about this entry's cell for ``route``."""
+        return f"{self.server:<9} {self.contender.name:<18} {route:<10}"
+
+
 def run(
     contenders: Sequence[Contender],
     routes: Sequence[str],
@@ -259,80 +330,112 @@ def run(
     with tempfile.TemporaryDirectory(prefix="duoweb-served-") as tmp:
         tmpdir = Path(tmp)
         scripts = {route: lua_script(BENCH[route], tmpdir) for route in routes}
+        load = Load(seconds, warmup, runs, connections, app_cpu, load_cpu, scripts, tmpdir, clock)
         for server in servers:
-            for contender in (c for c in contenders if c.mode == SERVERS[server]):
-                cells.extend(
-                    _serve_one(
-                        server,
-                        contender,
-                        routes,
-                        scripts,
-                        tmpdir,
-                        (app_cpu, load_cpu),
-                        (seconds, warmup, runs, connections),
-                        clock,
-                        log,
-                    )
-                )
+            group = [c for c in contenders if c.mode == SERVERS[server]]
+            cells.extend(serve(server, group, routes, load, log))
     add_ratios(cells, key=("server",))
     return cells
 
 
-def _serve_one(
+def serve(
     server: str,
-    contender: Contender,
+    contenders: Sequence[Contender],
     routes: Sequence[str],
-    scripts: dict[str, Path | None],
-    tmpdir: Path,
-    cpus: tuple[int, int],
-    load: tuple[int, int, int, int],
-    clock: str,
-    log: Callable[[str], None],
+    load: Load,
+    log: Callable[[str], None] = print,
 ) -> list[dict[str, Any]]:
-    """All route cells of one contender under one server process."""
-    seconds, warmup, runs, connections = load
-    base = {"server": server, "contender": contender.name, "mode": contender.mode}
-    cells = [{**base, "route": route} for route in routes]
-    try:
-        with Server(server, contender, cpus[0], tmpdir) as srv:
-            for cell in cells:
-                probe = BENCH[cell["route"]]
-                problem = verify(probe, *send(srv.port, probe))
-                if problem is not None:
-                    cell["error"] = f"wrong answer: {problem}"
-                    log(f"  {server:<9} {contender.name:<18} {cell['route']:<10} {cell['error']}")
-                    continue
-                script = scripts[cell["route"]]
-                if warmup:
-                    wrk(srv.port, probe, warmup, connections, cpus[1], script)
-                pid = srv.proc.pid if srv.proc else None
-                samples = [
-                    wrk(srv.port, probe, seconds, connections, cpus[1], script, pid)
-                    for _ in range(runs)
-                ]
-                failed = [
-                    s.get("error", "no server CPU time") for s in samples if "cpu_rate" not in s
-                ]
-                if failed:
-                    cell["error"] = failed[0]
-                else:
-                    cell["rates"] = [s[f"{clock}_rate"] for s in samples]
-                    cell.update(_common.summarize(cell["rates"]))
-                    cell["wall_rates"] = [s["wall_rate"] for s in samples]
-                    cell["cpu_rates"] = [s["cpu_rate"] for s in samples]
-                    cell["server_cpu_s"] = [s["server_cpu_s"] for s in samples]
-                    cell["non_2xx"] = sum(s["non_2xx"] for s in samples)
-                    cell["socket_errors"] = sum(s["socket_errors"] for s in samples)
-                    cell["latency_ms"] = [s.get("latency_ms") for s in samples]
-                    if cell["non_2xx"]:
-                        cell["error"] = f"{cell['non_2xx']} non-2xx responses under load"
-                status = cell.get("error") or f"{cell['median']:>10,.0f} req/s"
-                log(f"  {server:<9} {contender.name:<18} {cell['route']:<10} {status}")
-    except (RuntimeError, OSError, subprocess.SubprocessError) as exc:
-        for cell in cells:
+    """All cells of ``contenders`` under ``server``: all started at once, samples interleaved."""
+    entries = [_Entry(server, c, {r: _cell(server, c, r) for r in routes}) for c in contenders]
+    with ExitStack() as stack:
+        for entry in entries:
+            try:
+                entry.srv = load.open(stack, server, entry.contender)
+            except _FAILURES as exc:
+                _fail(entry, exc, log)
+        for route in routes:
+            _load_route([e for e in entries if e.srv is not None], route, load, log)
+    return [cell for entry in entries for cell in entry.cells.values()]
+
+
+def _cell(server: str, contender: Contender, route: str) -> dict[str, Any]:
+    return {"server": server, "contender": contender.name, "mode": contender.mode, "route": route}
+
+
+def _fail(entry: _Entry, exc: BaseException, log: Callable[[str], None]) -> None:
+    """Mark ``entry``'s server failed: its cells not measured yet get the error."""
+    entry.srv = None
+    for cell in entry.cells.values():
+        if "rates" not in cell:
             cell.setdefault("error", f"server failed: {exc}")
-        log(f"  {server:<9} {contender.name:<18} FAILED: {exc}")
-    return cells
+    log(f"  {entry.server:<9} {entry.contender.name:<18} FAILED: {exc}")
+
+
+def _load_route(
+    entries: Sequence[_Entry], route: str, load: Load, log: Callable[[str], None]
+) -> None:
+    """Check and warm up every entry on ``route``, then take its samples in rotating rounds."""
+    ready = [e for e in entries if _checked(e, route, load, log)]
+    if load.warmup:
+        for entry in ready:
+            _attempt(entry, log, lambda srv: load.warm(srv, route))
+    samples: dict[str, list[dict[str, Any]]] = {e.contender.name: [] for e in ready}
+    for _, entry in rounds(ready, load.runs):
+        result = _attempt(entry, log, lambda srv: load.sample(srv, route))
+        if result is not None:
+            samples[entry.contender.name].append(result)
+    for entry in ready:
+        if entry.srv is None:
+            continue
+        cell = entry.cells[route]
+        _summarize(cell, samples[entry.contender.name], load.clock)
+        status = cell.get("error") or f"{cell['median']:>10,.0f} req/s"
+        log(f"  {entry.where(route)} {status}")
+
+
+def _checked(entry: _Entry, route: str, load: Load, log: Callable[[str], None]) -> bool:
+    """True if ``entry`` answers ``route``'s request as the contract says; else note why."""
+    if entry.srv is None:
+        return False
+    try:
+        problem = load.check(entry.srv, route)
+    except _FAILURES as exc:
+        _fail(entry, exc, log)
+        return False
+    if problem is not None:
+        entry.cells[route]["error"] = f"wrong answer: {problem}"
+        log(f"  {entry.where(route)} {entry.cells[route]['error']}")
+        return False
+    return True
+
+
+def _attempt(entry: _Entry, log: Callable[[str], None], action: Callable[[Server], T]) -> T | None:
+    """``action`` on ``entry``'s server; None (and the entry failed) if it is down or fails."""
+    if entry.srv is None:
+        return None
+    try:
+        return action(entry.srv)
+    except _FAILURES as exc:
+        _fail(entry, exc, log)
+        return None
+
+
+def _summarize(cell: dict[str, Any], samples: Sequence[dict[str, Any]], clock: str) -> None:
+    """Fill ``cell`` from its wrk samples, or set its error if any sample failed."""
+    failed = [s.get("error", "no server CPU time") for s in samples if "cpu_rate" not in s]
+    if failed or not samples:
+        cell["error"] = failed[0] if failed else "no samples"
+        return
+    cell["rates"] = [s[f"{clock}_rate"] for s in samples]
+    cell.update(_common.summarize(cell["rates"]))
+    cell["wall_rates"] = [s["wall_rate"] for s in samples]
+    cell["cpu_rates"] = [s["cpu_rate"] for s in samples]
+    cell["server_cpu_s"] = [s["server_cpu_s"] for s in samples]
+    cell["non_2xx"] = sum(s["non_2xx"] for s in samples)
+    cell["socket_errors"] = sum(s["socket_errors"] for s in samples)
+    cell["latency_ms"] = [s.get("latency_ms") for s in samples]
+    if cell["non_2xx"]:
+        cell["error"] = f"{cell['non_2xx']} non-2xx responses under load"
 
 
 def main(argv: Sequence[str] | None = None) -> int:
