@@ -6,7 +6,7 @@ runs. ``WSGIAdapter`` (startup, shutdown, streaming) subclasses ``WSGICore`` and
 ``App._dispatch_sync`` is ``dispatch_sync``. This module is the typed source of truth and the
 fallback when the extension is not built.
 
-The ASGI side stays in Python (``duoweb/asgi.py``, ``App._dispatch_async``): compiled
+The ASGI side stays in Python (``duoweb/asgi.py``, ``App._start_async``): compiled
 coroutines measured no cheaper than Python 3.11's own there, where the cost is the event
 loop's and the coroutine protocol's, not the interpreter's.
 """

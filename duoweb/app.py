@@ -5,7 +5,7 @@ from __future__ import annotations
 import functools
 import inspect
 import sys
-from collections.abc import Awaitable, Callable, Iterable, Mapping
+from collections.abc import Awaitable, Callable, Coroutine, Iterable, Mapping
 from typing import TYPE_CHECKING, Any, NamedTuple, TypeVar, overload
 
 from duoweb._lazy import lazy_logger
@@ -500,6 +500,15 @@ class App:
 
     async def _dispatch_async(self, request: Request) -> Response:
         """Route and run the handler on the event loop; handler errors become responses."""
+        answer = self._start_async(request)
+        return answer if isinstance(answer, Response) else await answer
+
+    def _start_async(self, request: Request) -> Response | Coroutine[Any, Any, Response]:
+        """The answer when nothing needs awaiting, else the coroutine that will produce it.
+
+        A handler with nothing to await (path parameters only, or sync and inline with no
+        body) then costs the ASGI adapter no coroutine of duoweb's.
+        """
         endpoint: Any
         found: Any
         try:
@@ -510,9 +519,20 @@ class App:
             if endpoint is None:
                 return self._unrouted(request, found, asgi=True)
             request.path_params = found
-            if endpoint.direct and endpoint.inline:  # path parameters only, nothing to await
+            if endpoint.direct and endpoint.inline:  # path parameters only
                 result = endpoint.handler(**found)
                 return result if isinstance(result, Response) else endpoint.render(result)
+            if endpoint.sync_inline and not endpoint.reads_body:
+                return endpoint.respond_sync(request)  # type: ignore[no-any-return]
+        except ClientDisconnected:
+            raise
+        except Exception as exc:
+            return self._error_response_async(request, exc)
+        return self._finish_async(request, endpoint)
+
+    async def _finish_async(self, request: Request, endpoint: Any) -> Response:
+        """The part of dispatch that awaits: the body, then the handler (on the loop or pool)."""
+        try:
             if endpoint.reads_body:
                 limit = endpoint.max_body_size
                 self._check_declared_length(request, limit)

@@ -12,6 +12,7 @@ from duoweb._messages import asgi_request
 from duoweb.errors import ClientDisconnected, HTTPError
 from duoweb.headers import Headers
 from duoweb.requests import Request
+from duoweb.responses import Response
 from duoweb.streaming import ChunkSource, FileResponse, StreamingResponse, as_bytes
 
 if TYPE_CHECKING:
@@ -155,7 +156,8 @@ class ASGIAdapter:
                 if app._middleware:
                     response = await app.handle_async(request)
                 else:
-                    response = await app._dispatch_async(request)
+                    answer = app._start_async(request)
+                    response = answer if isinstance(answer, Response) else await answer
             except ClientDisconnected:
                 return
             await send(
