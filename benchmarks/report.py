@@ -113,6 +113,7 @@ def render_markdown(results: dict[str, Any], chart: Path | None) -> str:
         ]
     out += _startup_section(results.get("startup"))
     out += _instructions_section(results, routes)
+    out += _served_instructions_section(results, routes)
     out += _method_section(results)
     out += _machine_section(meta)
     out += _caveats_section(results)
@@ -211,6 +212,58 @@ def _instructions_section(results: dict[str, Any], routes: Sequence[str]) -> lis
             row.append(text)
         out.append(f"| {name} | " + " | ".join(row) + " |")
     return [*out, ""]
+
+
+def _served_instructions_section(results: dict[str, Any], routes: Sequence[str]) -> list[str]:
+    title = "## Served: instructions per request"
+    if "served_instructions_skipped" in results:
+        return [title, "", f"Not counted: {results['served_instructions_skipped']}.", ""]
+    cells = results.get("served-instructions")
+    if not cells:
+        return []
+    opts = results["options"]["served-instructions"]
+    out = [
+        title,
+        "",
+        "CPU instructions the server process that runs the app executes per request, server and",
+        "app together, counted by `valgrind --tool=callgrind` in that process (gunicorn's and",
+        "hypercorn's worker, uvicorn's only process) over"
+        f" {opts['requests']} requests from {opts['connections']} clients at once, after a",
+        "warm-up; the server's idle instructions for the same time (its timers, inflated by",
+        "valgrind's slowdown) are subtracted. User-space only: the kernel's socket work is not",
+        "counted. Each cell is **ratio** · thousands of instructions; the ratio is the raw",
+        "callable's count divided by the contender's under the same server, on the same route:",
+        "`1.00` is as cheap as no framework, higher is better. Unlike served request rates,",
+        "these do not move with the machine's load (a cell repeats to within about half a",
+        "percent), so they resolve differences of a few percent.",
+        "",
+    ]
+    for server in dict.fromkeys(c["server"] for c in cells):
+        mine = [c for c in cells if c["server"] == server]
+        out += [f"### Under {server}", "", *_served_instructions_table(mine, routes), ""]
+    failed = [c for c in cells if "error" in c]
+    out += [f"- {c['server']} {c['contender']} ({c['route']}): {c['error']}" for c in failed]
+    return [*out, ""] if failed else out
+
+
+def _served_instructions_table(cells: Sequence[dict[str, Any]], routes: Sequence[str]) -> list[str]:
+    by_key = {(c["contender"], c["route"]): c for c in cells}
+    lines = [
+        "| contender | " + " | ".join(f"`{ROUTES[r]}`" for r in routes) + " |",
+        "|---|" + "---:|" * len(routes),
+    ]
+    for name in dict.fromkeys(c["contender"] for c in cells):
+        row = []
+        for route in routes:
+            cell = by_key.get((name, route))
+            if cell is None or not cell.get("instructions"):
+                row.append("-" if cell is None else "error")
+                continue
+            ratio = cell.get("ratio")
+            head = f"**{_ratio(ratio)}**" if ratio is not None else "n/a"
+            row.append(f"{head} · {cell['instructions'] / 1000:,.1f}k")
+        lines.append(f"| {name} | " + " | ".join(row) + " |")
+    return lines
 
 
 def _method_section(results: dict[str, Any]) -> list[str]:

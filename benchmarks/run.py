@@ -1,6 +1,6 @@
 """Run every benchmark in one go, save the raw results, regenerate docs/benchmarks.md + chart.
 
-python -m benchmarks.run                 # everything (about 45 minutes)
+python -m benchmarks.run                 # everything (about an hour)
 python -m benchmarks.run --quick         # the same matrix, short batches, no instruction counts
 python -m benchmarks.run --quick --only inprocess --contenders duoweb,falcon --routes json
 python -m benchmarks.run --render benchmarks/results/<file>.json   # page from saved results
@@ -24,13 +24,23 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from benchmarks import _common, inprocess, instructions, report, served, startup
-from benchmarks.contenders import BY_NAME, CONTENDERS, select
+from benchmarks import (
+    _common,
+    inprocess,
+    instructions,
+    report,
+    served,
+    served_instructions,
+    startup,
+)
+from benchmarks.contenders import BY_NAME, CONTENDERS, Contender, select
 from benchmarks.spec import BENCH, ROUTES, Probe
 
 RESULTS_DIR = _common.REPO / "benchmarks" / "results"
 DOCS_DIR = _common.REPO / "docs"
-PARTS = ("inprocess", "served", "startup", "instructions")
+PARTS = ("inprocess", "served", "startup", "instructions", "served-instructions")
+#: Minutes of valgrind each: left out of a quick run unless chosen with --only.
+_SLOW_PARTS = ("instructions", "served-instructions")
 _TOOLS = ("gunicorn", "hypercorn", "uvicorn", "httptools", "h11", "matplotlib")
 
 
@@ -141,6 +151,11 @@ def _parser() -> argparse.ArgumentParser:
         "--instruction-requests", type=int, help="requests per callgrind count (instructions)"
     )
     parser.add_argument(
+        "--served-instruction-requests",
+        type=int,
+        help="requests per served callgrind count (served-instructions)",
+    )
+    parser.add_argument(
         "--keep",
         metavar="RESULTS",
         help="take the parts not run now from this earlier results file (noted on the page)",
@@ -150,18 +165,43 @@ def _parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _served_instructions(
+    results: dict[str, Any],
+    contenders: Sequence[Contender],
+    routes: Sequence[str],
+    servers: Sequence[str],
+    args: argparse.Namespace,
+) -> None:
+    """The served-instructions part: its cells, or why it was skipped, into ``results``."""
+    counted = [c for c in contenders if c.family in instructions.RUN_FAMILIES]
+    requests = args.served_instruction_requests or (200 if args.quick else 500)
+    results["options"]["served-instructions"] = {
+        "requests": requests,
+        "connections": served_instructions.CONNECTIONS,
+        "families": instructions.RUN_FAMILIES,
+    }
+    if not served_instructions.available():
+        _log("served-instructions: skipped, valgrind is not installed")
+        results["served_instructions_skipped"] = "valgrind is not installed"
+        return
+    _log(f"served-instructions: {', '.join(servers)} under callgrind")
+    results["served-instructions"] = served_instructions.count_cells(
+        counted, routes, servers, requests, log=_log
+    )
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the selected parts, write results JSON, and regenerate the docs page and chart."""
     argv = list(sys.argv[1:] if argv is None else argv)
     args = _parser().parse_args(argv)
     if args.render:
-        results = json.loads(Path(args.render).read_text())
-        page, chart = report.write(results, DOCS_DIR)
+        rendered = json.loads(Path(args.render).read_text())
+        page, chart = report.write(rendered, DOCS_DIR)
         _log(f"wrote {page} and {chart}")
         return 0
 
     # A quick run leaves out the instruction counts (minutes of valgrind) unless asked.
-    default_parts = [p for p in PARTS if p != "instructions"] if args.quick else list(PARTS)
+    default_parts = [p for p in PARTS if p not in _SLOW_PARTS] if args.quick else list(PARTS)
     parts = [p for p in args.only.split(",") if p] or default_parts
     if unknown := set(parts) - set(PARTS):
         _log(f"unknown part(s): {', '.join(sorted(unknown))}")
@@ -189,7 +229,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     if "inprocess" in parts:
         part_started = time.perf_counter()
-        ip = {
+        ip: dict[str, Any] = {
             "cpu": app_cpu,
             "batches": args.batches or (3 if quick else 7),
             "batch_seconds": args.batch_seconds or (0.2 if quick else 1.0),
@@ -254,6 +294,10 @@ def main(argv: Sequence[str] | None = None) -> int:
             _log("instructions: skipped, valgrind is not installed")
             results["instructions_skipped"] = "valgrind is not installed"
         timings["instructions"] = round(time.perf_counter() - part_started)
+    if "served-instructions" in parts:
+        part_started = time.perf_counter()
+        _served_instructions(results, contenders, routes, servers, args)
+        timings["served-instructions"] = round(time.perf_counter() - part_started)
     if args.keep:
         kept = json.loads(Path(args.keep).read_text())
         taken = [p for p in PARTS if p not in parts and p in kept]
@@ -288,6 +332,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     if "instructions" in results:
         print("\nInstructions per request (callgrind)")
         print(instructions.format_table(results["instructions"], routes))
+    for server in servers if "served-instructions" in results else ():
+        print(f"\nServed under {server}: instructions per request (callgrind, raw's / this one's)")
+        cells = [c for c in results["served-instructions"] if c["server"] == server]
+        print(served_instructions.format_table(cells, routes))
     if not args.no_docs:
         page, chart = report.write(results, DOCS_DIR)
         _log(f"wrote {page}" + (f" and {chart}" if chart else ""))

@@ -83,7 +83,7 @@ def send(port: int, probe: Probe, timeout: float = 5.0) -> tuple[int, list[tuple
 class Server:
     """One server process, pinned to a CPU, started in its own session and stopped by PID."""
 
-    def __init__(self, server: str, contender: Contender, cpu: int, log_dir: Path) -> None:
+    def __init__(self, server: str, contender: Contender, cpu: int | None, log_dir: Path) -> None:
         self.server = server
         self.contender = contender
         self.cpu = cpu
@@ -91,28 +91,32 @@ class Server:
         self.log_path = log_dir / f"{server}-{contender.name}.log"
         self.proc: subprocess.Popen[bytes] | None = None
 
-    def start(self, timeout: float = 30.0) -> None:
+    def command(self) -> list[str]:
+        """The command line that starts this server."""
+        return server_command(self.server, self.contender.target, self.port)
+
+    def start(self, timeout: float = 30.0, probe_timeout: float = 1.0) -> None:
         """Start the server and wait until it answers ``GET /plaintext``."""
-        cmd = server_command(self.server, self.contender.target, self.port)
+        cpu = self.cpu
         with self.log_path.open("wb") as log:
             self.proc = subprocess.Popen(
-                cmd,
+                self.command(),
                 cwd=_common.REPO,
                 env=_common.child_env(self.contender),
                 stdout=log,
                 stderr=subprocess.STDOUT,
                 start_new_session=True,
-                preexec_fn=lambda: _common.pin(self.cpu),
+                preexec_fn=None if cpu is None else lambda: _common.pin(cpu),
             )
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             if self.proc.poll() is not None:
                 raise RuntimeError(f"server exited with {self.proc.returncode}: {self._tail()}")
             try:
-                send(self.port, BENCH["plaintext"], timeout=1.0)
+                send(self.port, BENCH["plaintext"], timeout=probe_timeout)
                 return
             except OSError:
-                time.sleep(0.1)
+                time.sleep(probe_timeout / 10)
         raise RuntimeError(f"server not ready after {timeout:.0f}s: {self._tail()}")
 
     def _tail(self) -> str:
