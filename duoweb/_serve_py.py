@@ -42,9 +42,7 @@ def dispatch_sync(app: App, request: Request) -> Response:
             result = endpoint.handler(**found)
             return result if isinstance(result, Response) else endpoint.render(result)
         if endpoint.reads_body:
-            limit = endpoint.max_body_size
-            app._check_declared_length(request, limit)
-            request.body = request._read_body(limit)
+            request.body = request._read_body(endpoint.max_body_size)
         return endpoint.respond_sync(request)  # type: ignore[no-any-return]
     except Exception as exc:
         return app._error_response_sync(request, exc)

@@ -450,12 +450,6 @@ class App:
             )
         )
 
-    @staticmethod
-    def _check_declared_length(request: Request, limit: int) -> None:
-        declared = request.content_length
-        if declared is not None and declared > limit:
-            raise HTTPError(413, f"The request body is larger than {limit} bytes.")
-
     def handle_sync(self, request: Request) -> Response:
         """Answer ``request`` synchronously (WSGI mode); never raises for a client's input."""
         if not self._middleware:
@@ -534,9 +528,7 @@ class App:
         """The part of dispatch that awaits: the body, then the handler (on the loop or pool)."""
         try:
             if endpoint.reads_body:
-                limit = endpoint.max_body_size
-                self._check_declared_length(request, limit)
-                request.body = await request._receive_body(limit)
+                request.body = await request._receive_body(endpoint.max_body_size)
             if endpoint.sync_inline:  # nothing to await or to hand to the pool
                 return endpoint.respond_sync(request)  # type: ignore[no-any-return]
             return await endpoint.respond_async(request, self.thread_pool)  # type: ignore[no-any-return]

@@ -63,6 +63,9 @@ class ASGIRequest(Request):
         return values[0] if len(values) == 1 else None if not values else ",".join(values)
 
     async def _receive_body(self, limit: int) -> bytes:
+        declared = self.content_length
+        if declared is not None and declared > limit:
+            raise HTTPError(413, f"The request body is larger than {limit} bytes.")
         chunks: list[bytes] = []
         size = 0
         while True:

@@ -46,11 +46,11 @@ class Request(RequestCore):
         raise NotImplementedError
 
     def _read_body(self, limit: int) -> bytes:
-        """Read the whole body synchronously, at most ``limit`` bytes (WSGI)."""
+        """Read the whole body synchronously (WSGI); 413 if it declares or has over ``limit``."""
         raise NotImplementedError
 
     async def _receive_body(self, limit: int) -> bytes:
-        """Receive the whole body, at most ``limit`` bytes (ASGI)."""
+        """Receive the whole body (ASGI); 413 if it declares or has over ``limit`` bytes."""
         raise NotImplementedError
 
     def _server_scheme(self) -> str:

@@ -65,6 +65,8 @@ class WSGIRequest(Request):
         declared = self.content_length
         try:
             if declared is not None:
+                if declared > limit:
+                    raise HTTPError(413, f"The request body is larger than {limit} bytes.")
                 if declared == 0:
                     return b""
                 data: bytes = stream.read(declared)

@@ -26,9 +26,7 @@ cdef object _dispatch(app, router, RequestCore request):
             result = endpoint.handler(**found)
             return result if isinstance(result, Response) else endpoint.render(result)
         if endpoint.reads_body:
-            limit = endpoint.max_body_size
-            app._check_declared_length(request, limit)
-            request.body = request._read_body(limit)
+            request.body = request._read_body(endpoint.max_body_size)
         return endpoint.respond_sync(request)
     except Exception as exc:
         return app._error_response_sync(request, exc)
