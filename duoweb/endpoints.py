@@ -50,7 +50,7 @@ class SignaturePlan(msgspec.Struct):
     def extract(self, request: Request, errors: list[ValidationErrorItem]) -> dict[str, Any]:
         """Every argument except dependencies; failed checks are added to ``errors``."""
         params = request.path_params
-        arguments = {name: params[name] for name in self.path}
+        arguments = {name: params[name] for name in self.path} if self.path else {}
         if self.request is not None:
             arguments[self.request] = request
         for scalar in self.scalars:
@@ -379,9 +379,15 @@ class Endpoint:
                 "are used by neither the handler nor its dependencies"
             )
         self.reads_body = self._reads_body()
-        self.simple = not self.nodes and not self.plan.scalars and self.plan.body is None
+        #: No dependencies: the handler's own parameters are all there is to extract.
+        self.simple = not self.plan.dependencies
         #: Only path parameters: the router's params dict is the argument dict as it is.
-        self.path_only = self.simple and self.plan.request is None
+        self.path_only = (
+            self.simple
+            and not self.plan.scalars
+            and self.plan.body is None
+            and self.plan.request is None
+        )
         #: ...and a def handler: the dispatcher may call it with no further ceremony.
         self.direct = self.path_only and not self.is_async
         #: Turn a handler result into a Response, as the return annotation says.
@@ -460,6 +466,14 @@ class Endpoint:
             raise RequestValidationError(errors)
         return arguments, provider_args
 
+    def _own_arguments(self, request: Request) -> dict[str, Any]:
+        """The arguments of a handler without dependencies; failed checks raise one 422."""
+        errors: list[ValidationErrorItem] = []
+        arguments = self.plan.extract(request, errors)
+        if errors:
+            raise RequestValidationError(errors)
+        return arguments
+
     def _arguments_sync(
         self, request: Request, stack: contextlib.ExitStack | None
     ) -> dict[str, Any]:
@@ -497,7 +511,7 @@ class Endpoint:
     def respond_sync(self, request: Request) -> Response:
         """Run the handler for ``request`` and render its result (WSGI mode)."""
         if self.simple:
-            arguments = request.path_params if self.path_only else self.plan.extract(request, [])
+            arguments = request.path_params if self.path_only else self._own_arguments(request)
         elif self.stacked:
             with contextlib.ExitStack() as stack:
                 result = self.handler(**self._arguments_sync(request, stack))
@@ -515,7 +529,7 @@ class Endpoint:
     async def respond_async(self, request: Request, pool: ThreadPool) -> Response:
         """Run the handler for ``request`` and render its result (ASGI mode)."""
         if self.simple:
-            arguments = request.path_params if self.path_only else self.plan.extract(request, [])
+            arguments = request.path_params if self.path_only else self._own_arguments(request)
         elif self.stacked:
             async with contextlib.AsyncExitStack() as stack:
                 arguments = await self._arguments_async(request, stack, pool)

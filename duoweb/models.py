@@ -139,7 +139,8 @@ class BodyParam:
         body: bytes = request.body
         if not body and not self.required:
             return self.default
-        require_json(request)
+        if request._raw_content_type() != "application/json":
+            require_json(request)
         if self._pydantic:
             from pydantic import ValidationError
 
