@@ -265,7 +265,7 @@ class ScalarParam(msgspec.Struct, frozen=True):
         """The converted value, or the default; a failure is added to ``errors``."""
         source = self.source
         if source == "query":
-            container: Any = request.query
+            container: Any = request._query or request.query  # parsed once per request
         elif source == "header":
             container = request.headers
         else:
@@ -293,7 +293,11 @@ class ScalarParam(msgspec.Struct, frozen=True):
             if self.int_text:
                 bounds = self.int_bounds
                 if bounds is not None:
-                    number = parse_int_text(raw)
+                    # Short ASCII digit strings, the common case, convert without the checks.
+                    if len(raw) < 19 and raw.isdigit() and raw.isascii():
+                        number = int(raw)
+                    else:
+                        number = parse_int_text(raw)
                     lowest, highest = bounds
                     if lowest is not None and number < lowest:
                         raise ValueError(f"Expected `int` >= {lowest}")

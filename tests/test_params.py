@@ -218,6 +218,12 @@ def test_float_query_values_must_be_finite(make_client: MakeClient) -> None:
         ("m=3", 200, None),
         ("m=2", 422, "Expected `int` >= 3"),
         ("m=7", 422, "Expected `int` <= 6"),
+        ("n=0005", 200, None),
+        ("n=-3", 422, "Expected `int` >= 1"),
+        ("n=" + "9" * 30, 422, "Expected `int` <= 9"),
+        ("n=%2B5", 422, "Expected an integer (ASCII digits with an optional leading -)"),
+        ("n=%D9%A3", 422, "Expected an integer (ASCII digits with an optional leading -)"),
+        ("n=5.0", 422, "Expected an integer (ASCII digits with an optional leading -)"),
     ],
 )
 def test_int_bounds_inclusive_and_exclusive(
