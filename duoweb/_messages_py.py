@@ -19,6 +19,7 @@ if TYPE_CHECKING:
     from duoweb.proxies import RequestOrigin
 
 RequestT = TypeVar("RequestT", bound="RequestCore")
+ResponseT = TypeVar("ResponseT", bound="ResponseCore")
 
 #: Header fields as a response constructor takes them.
 HeadersInput = Mapping[str, str] | Iterable[tuple[str, str]] | None
@@ -192,6 +193,17 @@ class ResponseCore:
             append = self.append_header
             for name, value in items:
                 append(name, value)
+
+    @classmethod
+    def _trusted(
+        cls: type[ResponseT], status_code: int, body: bytes, headers: list[tuple[str, str]]
+    ) -> ResponseT:
+        """Build from parts the framework already validated (no per-request re-checking)."""
+        response = cls.__new__(cls)
+        response.status_code = status_code
+        response.body = body
+        response._headers = headers
+        return response
 
     def append_header(self, name: str, value: str) -> None:
         """Add a value for header ``name`` (for repeatable fields such as Set-Cookie)."""

@@ -32,15 +32,6 @@ class Response(ResponseCore):
             None if cls.media_type is None else content_type_field(cls.media_type)
         )
 
-    @classmethod
-    def _trusted(cls, status_code: int, body: bytes, headers: list[tuple[str, str]]) -> Response:
-        """Build from parts the framework already validated (no per-request re-checking)."""
-        response = cls.__new__(cls)
-        response.status_code = status_code
-        response.body = body
-        response._headers = headers
-        return response
-
     @property
     def headers(self) -> list[tuple[str, str]]:
         """A copy of the header fields (lowercase names); change them with set/append_header."""

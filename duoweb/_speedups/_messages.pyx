@@ -156,6 +156,15 @@ cdef class ResponseCore:
             for name, value in items:
                 append(name, value)
 
+    @classmethod
+    def _trusted(cls, status_code, body, headers):
+        """Build from parts the framework already validated (no per-request re-checking)."""
+        cdef ResponseCore response = cls.__new__(cls)
+        response.status_code = status_code
+        response.body = body
+        response._headers = headers
+        return response
+
     def append_header(self, name, value):
         """Add a value for header ``name`` (for repeatable fields such as Set-Cookie)."""
         check_header(name, value)

@@ -194,6 +194,16 @@ def test_asgi_header_list_is_the_header_list_encoded(messages_impl: ModuleType) 
     assert shaped(b"", 204).asgi_header_list() == [(b"content-type", b"text/plain; charset=utf-8")]
 
 
+def test_trusted_responses_take_their_parts_as_given(messages_impl: ModuleType) -> None:
+    shaped = response_class(messages_impl, "text/plain")
+    headers = [("content-type", "application/json")]
+    response = shaped._trusted(201, b"{}", headers)
+    assert type(response) is shaped
+    assert (response.status_code, response.body, response._headers) == (201, b"{}", headers)
+    assert response._headers is headers
+    assert response.header_list() == [*headers, ("content-length", "2")]
+
+
 def test_encode_fields_gives_the_latin_1_bytes_of_each_field(messages_impl: ModuleType) -> None:
     cached = messages_impl.content_type_field("text/csv")
     fields = [cached, ("x-name", "caf\xe9"), ("content-type", "text/csv; charset=utf-8")]
