@@ -9,6 +9,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
+from benchmarks import targets
 from benchmarks.contenders import BY_NAME
 from benchmarks.spec import ROUTES
 
@@ -89,6 +90,7 @@ def render_markdown(results: dict[str, Any], chart: Path | None) -> str:
             "> fine comparisons. Run `python -m benchmarks.run` (no `--quick`) for the full set.",
             "",
         ]
+    out += targets.section(results, routes)
     out += [
         "## How to read the tables",
         "",

@@ -16,11 +16,12 @@ from typing import Any
 
 import pytest
 
-from benchmarks import inprocess, instructions, report, run, served, startup
+from benchmarks import inprocess, instructions, run, served, startup
 from benchmarks import served_instructions as si
 from benchmarks.contenders import BY_NAME, Contender
 from benchmarks.served import server_command
 from benchmarks.spec import BENCH
+from tests.benchmarks.documents import page
 
 DUMP = """# callgrind format
 version: 1
@@ -320,28 +321,6 @@ def test_the_part_is_skipped_with_a_reason_without_valgrind(
     results = saved(tmp_path)
     assert results["served_instructions_skipped"] == "valgrind is not installed"
     assert "served-instructions" not in results
-
-
-def page(**parts: Any) -> str:
-    """The benchmarks page for a results document with only ``parts`` in it."""
-    meta = {
-        "command": "python -m benchmarks.run",
-        "date": "2026-01-01 00:00 UTC",
-        "git": "abc123",
-        "results_file": "x.json",
-        "cpu_model": "cpu",
-        "cpu_count": 2,
-        "platform": "linux",
-        "python": "CPython 3.11",
-        "loadavg_start": "0.00",
-        "versions": {},
-    }
-    options = {
-        "routes": ["plaintext", "json"],
-        "requests": {"plaintext": "GET /plaintext", "json": "GET /json"},
-        "served-instructions": {"requests": 500, "connections": 4},
-    }
-    return report.render_markdown({"meta": meta, "options": options, **parts}, None)
 
 
 def test_the_page_has_a_served_instructions_section_only_with_counts() -> None:
