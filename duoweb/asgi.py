@@ -9,9 +9,9 @@ from typing import TYPE_CHECKING, Any
 
 from duoweb._lazy import lazy_import, lazy_logger
 from duoweb._messages import asgi_request
-from duoweb.errors import ClientDisconnected, HTTPError
+from duoweb.errors import ClientDisconnected
 from duoweb.headers import Headers
-from duoweb.requests import Request
+from duoweb.requests import Request, body_too_large
 from duoweb.responses import Response
 from duoweb.streaming import ChunkSource, FileResponse, StreamingResponse, as_bytes
 
@@ -65,7 +65,7 @@ class ASGIRequest(Request):
     async def _receive_body(self, limit: int) -> bytes:
         declared = self.content_length
         if declared is not None and declared > limit:
-            raise HTTPError(413, f"The request body is larger than {limit} bytes.")
+            raise body_too_large(limit)
         chunks: list[bytes] = []
         size = 0
         while True:
@@ -79,7 +79,7 @@ class ASGIRequest(Request):
             if chunk:
                 size += len(chunk)
                 if size > limit:
-                    raise HTTPError(413, f"The request body is larger than {limit} bytes.")
+                    raise body_too_large(limit)
                 chunks.append(chunk)
             if not message.get("more_body", False):
                 return chunks[0] if len(chunks) == 1 else b"".join(chunks)

@@ -22,6 +22,11 @@ from duoweb.headers import (
 from duoweb.proxies import RequestOrigin, resolve_origin
 
 
+def body_too_large(limit: int) -> HTTPError:
+    """The 413 problem a body reader raises for a body over the route's ``limit`` bytes."""
+    return HTTPError(413, f"The request body is larger than {limit} bytes.")
+
+
 class Request(RequestCore):
     """An HTTP request. Protocol adapters subclass it; handlers only use what is here.
 

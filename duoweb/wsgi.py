@@ -16,7 +16,7 @@ from duoweb._serve import WSGICore
 from duoweb.concurrency import run_on_thread_loop
 from duoweb.errors import HTTPError
 from duoweb.headers import Headers
-from duoweb.requests import Request
+from duoweb.requests import Request, body_too_large
 from duoweb.responses import problem_response
 from duoweb.streaming import ChunkSource, FileResponse, StreamingResponse, as_bytes
 
@@ -66,7 +66,7 @@ class WSGIRequest(Request):
         try:
             if declared is not None:
                 if declared > limit:
-                    raise HTTPError(413, f"The request body is larger than {limit} bytes.")
+                    raise body_too_large(limit)
                 if declared == 0:
                     return b""
                 data: bytes = stream.read(declared)
@@ -83,7 +83,7 @@ class WSGIRequest(Request):
                     return b"".join(chunks)
                 size += len(chunk)
                 if size > limit:
-                    raise HTTPError(413, f"The request body is larger than {limit} bytes.")
+                    raise body_too_large(limit)
                 chunks.append(chunk)
         except HTTPError:
             raise
