@@ -62,7 +62,7 @@ _ids = itertools.count(1)
 @app.post("/items", status_code=201, inline=True)
 def create_item(request: Request) -> dict[str, Any]:
     """Route 5: a validated JSON body, answered with 201 and the stored item."""
-    require_json(request)
+    require_json(request.headers.get("content-type"))
     try:
         item = _decode_item(request.body)
     except msgspec.ValidationError as exc:

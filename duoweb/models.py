@@ -72,12 +72,11 @@ def decode_pydantic_json(model: Any, body: bytes, *, strict: bool = True) -> Any
         raise from_pydantic(errors, ("body",)) from None
 
 
-def require_json(request: Any) -> None:
-    """Answer 415 unless the request's media type is application/json (parameters allowed)."""
-    raw = request._raw_content_type()
-    if raw == "application/json":
+def require_json(content_type: str | None) -> None:
+    """Answer 415 unless ``content_type`` is application/json (parameters allowed)."""
+    if content_type == "application/json":
         return
-    if raw is None or parse_content_type(raw)[0] != "application/json":
+    if content_type is None or parse_content_type(content_type)[0] != "application/json":
         raise HTTPError(415, "The request body must be application/json.")
 
 
@@ -139,8 +138,9 @@ class BodyParam:
         body: bytes = request.body
         if not body and not self.required:
             return self.default
-        if request._raw_content_type() != "application/json":
-            require_json(request)
+        content_type = request._raw_content_type()
+        if content_type != "application/json":  # the usual case costs no call
+            require_json(content_type)
         if self._pydantic:
             from pydantic import ValidationError
 
