@@ -13,6 +13,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from tests.e2e.servers import ROOT
 
@@ -106,23 +107,34 @@ def unprivileged_user() -> tuple[str, str] | None:
     return None
 
 
-def cannot_run_python_as(user: str, group: str, module: str) -> str | None:
-    """Why ``user`` cannot import ``module`` with this interpreter, or None if it can."""
+def cannot_run_python_as(
+    user: str,
+    group: str,
+    module: str,
+    *,
+    python: str | os.PathLike[str] = sys.executable,
+    cwd: Path = ROOT,
+) -> str | None:
+    """Why ``user`` cannot import ``module`` with ``python`` from ``cwd``, or None if it can.
+
+    Only root can switch users; anyone else checks as themselves.
+    """
+    switch: dict[str, Any] = (
+        {"user": user, "group": group, "extra_groups": []} if os.geteuid() == 0 else {}
+    )
     try:
         done = subprocess.run(
-            [sys.executable, "-c", f"import {module}"],
-            cwd=ROOT,
-            user=user,
-            group=group,
-            extra_groups=[],
+            [os.fspath(python), "-c", f"import {module}"],
+            cwd=cwd,
             stdin=subprocess.DEVNULL,
             capture_output=True,
             timeout=60,
             check=False,
+            **switch,
         )
     except (OSError, subprocess.SubprocessError) as exc:
-        return f"user {user} cannot run {sys.executable}: {exc}"
+        return f"user {user} cannot run {python}: {exc}"
     if done.returncode != 0:
         last = (done.stderr.decode(errors="replace").strip().splitlines() or ["?"])[-1]
-        return f"user {user} cannot import {module} with {sys.executable}: {last}"
+        return f"user {user} cannot import {module} with {python}: {last}"
     return None

@@ -1,7 +1,8 @@
 """Install the servers the deployment tests run, once, idempotently and within a time bound.
 
-Python servers are pip-installed into this interpreter's environment; nginx and Apache come
-from the Debian packages through ``apt-get`` (as root, non-interactively). Each requirement is
+Python servers are pip-installed into this interpreter's environment; nginx comes from the
+Debian package through ``apt-get`` (as root, non-interactively). Apache and mod_wsgi are not
+here: scripts/provision_apache.sh builds them (see apache_env.py). Each requirement is
 checked first and installed at most once per test session; installs may start in the
 background as soon as the session knows it will need them (see ``conftest.py``). A test asks
 with :func:`require`, which waits, then skips with the reason when the thing truly cannot be
@@ -99,7 +100,6 @@ def _pip(
     *,
     minimum: str | None = None,
     optional: bool,
-    before: Callable[[], None] | None = None,
 ) -> Requirement:
     spec = distribution if minimum is None else f"{distribution}>={minimum}"
 
@@ -107,8 +107,6 @@ def _pip(
         return _module_present(module, distribution, minimum)
 
     def install() -> None:
-        if before is not None:
-            before()
         _run(
             [sys.executable, "-m", "pip", "install", "-q", "--disable-pip-version-check", spec],
             timeout=PIP_TIMEOUT,
@@ -193,13 +191,6 @@ def _apt(key: str, programs: list[str], packages: list[str]) -> Requirement:
 # --- the requirements --------------------------------------------------------------------
 
 
-def _need_apache() -> None:
-    outcome(REQUIREMENTS["apache"])
-    reason = _reasons.get("apache")
-    if reason:
-        raise Unavailable(f"mod_wsgi needs Apache's development files: {reason}")
-
-
 # In the order a session installs them: quick wheels first, then what compiles.
 REQUIREMENTS: dict[str, Requirement] = {
     r.key: r
@@ -210,9 +201,7 @@ REQUIREMENTS: dict[str, Requirement] = {
         _pip("uvicorn", "uvicorn", "uvicorn", optional=False),
         _pip("uvloop", "uvloop", "uvloop", optional=True),
         _pip("uwsgi", "uwsgi", "uwsgidecorators", optional=True),
-        _pip("mod_wsgi", "mod_wsgi", "mod_wsgi", optional=True, before=_need_apache),
         _apt("nginx", ["nginx", "openssl"], ["nginx", "openssl"]),
-        _apt("apache", ["apxs", "apache2"], ["apache2", "apache2-dev"]),
     ]
 }
 

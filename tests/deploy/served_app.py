@@ -1,17 +1,22 @@
 """The reference app plus lifecycle hooks that log to a file, for the deployment tests.
 
 Every server in tests/deploy serves this module. Its routes are those of ``benchmarks.app``
-(the same object), plus two probes under ``/_deploy/``: which process answered, and a slow
-route that keeps a request in flight while a test restarts the workers.
+(the same object), plus probes under ``/_deploy/``: which process answered, a slow route that
+keeps a request in flight while a test restarts the workers, where the app is mounted
+(SCRIPT_NAME), which Python runs it, and a stream whose second chunk waits for the client's word.
 """
 
 from __future__ import annotations
 
 import os
+import sys
 import time
+from collections.abc import Iterator
+from pathlib import Path
 
+import duoweb
 from benchmarks.app import app
-from duoweb import Request
+from duoweb import Request, StreamingResponse
 
 LOG = os.environ.get("DUOWEB_HOOK_LOG")
 
@@ -48,6 +53,46 @@ def slow(request: Request) -> dict[str, int]:
     delay = min(int(request.query.get("ms") or "0"), 2000)
     time.sleep(delay / 1000)
     return {"pid": os.getpid(), "length": len(request.body)}
+
+
+@app.get("/_deploy/where")
+def where(request: Request) -> dict[str, str]:
+    """Where the server mounted the app (SCRIPT_NAME / root_path) and the URLs it implies."""
+    return {
+        "root_path": request.root_path,
+        "path": request.path,
+        "url": request.url,
+        "r87": request.url_for("r87", id=42),
+    }
+
+
+@app.get("/_deploy/runtime")
+def runtime() -> dict[str, object]:
+    """Which Python environment runs the app, and whether duoweb's speedups are compiled."""
+    return {"prefix": sys.prefix, "speedups": duoweb.speedups_report()}
+
+
+STREAM_WAIT = 10.0
+
+
+def _released_lines(release: Path | None) -> Iterator[bytes]:
+    yield b"first\n"
+    deadline = time.monotonic() + STREAM_WAIT
+    while release is not None and not release.exists() and time.monotonic() < deadline:
+        time.sleep(0.02)
+    yield b"released\n" if release is not None and release.exists() else b"not released\n"
+
+
+@app.get("/_deploy/stream")
+def stream() -> StreamingResponse:
+    """A line, then a second one once ``stream.release`` appears beside the hook log.
+
+    The client creates that file only after it has received the first line, so the body
+    ends ``released`` only when the server passed the first chunk on before the second one
+    existed; a server that buffers the response sends ``not released`` after STREAM_WAIT s.
+    """
+    release = Path(LOG).with_name("stream.release") if LOG else None
+    return StreamingResponse(_released_lines(release), media_type="text/plain")
 
 
 wsgi = app.wsgi

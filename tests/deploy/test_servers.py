@@ -7,37 +7,40 @@ startup hooks once in each worker process (never in the master) and shutdown hoo
 
 from __future__ import annotations
 
+import os
 from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
 
 import httpx
 import pytest
 
-from tests.deploy import provision
+from tests.deploy import apache_env, provision
 from tests.deploy.cases import check_all, new_client
 from tests.deploy.commands import SERVED_APP, SERVERS, ServerSpec, values_for
-from tests.deploy.hooks import HookLog, cannot_run_python_as, scratch_dir, unprivileged_user
+from tests.deploy.hooks import HookLog, scratch_dir
 from tests.deploy.launch import run_server
 from tests.e2e.servers import free_port
 
 pytestmark = pytest.mark.e2e
 
 
-def extra_args(spec: ServerSpec) -> list[str]:
-    """Arguments that depend on this machine rather than on the configuration."""
-    if spec.program == "mod_wsgi-express":
-        account = unprivileged_user()
-        if account is not None:
-            # Apache and mod_wsgi refuse to run Python as root: name an unprivileged account,
-            # and make sure it can run this interpreter at all.
-            user, group = account
-            reason = cannot_run_python_as(user, group, SERVED_APP)
-            if reason is not None:
-                pytest.skip(
-                    "mod_wsgi runs the app in daemon processes that may not be root, and "
-                    f"{reason} (the Python installation is not readable by other users)"
-                )
-            return ["--user", user, "--group", group]
-    return []
+def server_argv(spec: ServerSpec, values: dict[str, str]) -> list[str]:
+    """The command line for ``spec`` on this machine.
+
+    mod_wsgi-express comes from the readable environment scripts/provision_apache.sh built,
+    serves a copy of the app its daemon processes' user can read, and, when the tests run as
+    root, runs those processes as that unprivileged user (mod_wsgi refuses root).
+    """
+    if spec.program != "mod_wsgi-express":
+        return spec.argv(values)
+    env = apache_env.require()
+    project = apache_env.copy_served_app(env, Path(values["run_dir"]) / "project", SERVED_APP)
+    values = {**values, "root": str(project), "prefix": str(env.prefix)}
+    argv = [str(env.mod_wsgi_express), *(arg.format(**values) for arg in spec.args)]
+    if os.geteuid() == 0:
+        user, group = apache_env.daemon_account()
+        argv += ["--user", user, "--group", group]
+    return argv
 
 
 def _get_once_more_if_dropped(client: httpx.Client, url: str) -> httpx.Response:
@@ -67,16 +70,16 @@ def ask_concurrently(client: httpx.Client, url: str, count: int) -> set[int]:
 def test_serves_reference_app(spec: ServerSpec) -> None:
     provision.require(*spec.requires)
     with scratch_dir() as scratch:
-        argv_tail = extra_args(spec)
         port = free_port()
         values = values_for(port, scratch)
+        argv = server_argv(spec, values)
         log = scratch / "hooks.log"
         env = {"DUOWEB_HOOK_LOG": str(log), **spec.environment(values)}
         base = f"http://127.0.0.1:{port}"
         with (
             run_server(
                 spec.name,
-                spec.argv(values) + argv_tail,
+                argv,
                 base_url=base,
                 env=env,
                 stop_signal=spec.stop_signal,
