@@ -86,7 +86,8 @@ command -v apxs >/dev/null || fail "apxs is missing after installing apache2-dev
 if [ ! -x "$PY" ] || ! "$PY" -c "" 2>/dev/null; then
   say "creating $ENV_DIR from $BASE_PYTHON"
   rm -rf "$ENV_DIR"
-  mkdir -p "$ENV_DIR"
+  mkdir -p "$ENV_DIR" 2>/dev/null ||
+    fail "cannot create $ENV_DIR: run as root, or set DUOWEB_APACHE_ENV to a directory you can write and every user can read"
   step 120 "$BASE_PYTHON -m venv $ENV_DIR" "$BASE_PYTHON" -m venv "$ENV_DIR"
 fi
 # Every directory from / down to the environment must let other users through.

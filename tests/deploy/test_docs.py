@@ -22,7 +22,7 @@ def test_documented_command(spec: ServerSpec) -> None:
     assert spec.documented() in DOC
 
 
-@pytest.mark.parametrize("name", ["uwsgi.ini", "nginx.conf.in"])
+@pytest.mark.parametrize("name", ["uwsgi.ini", "nginx.conf.in", "apache.conf.in"])
 def test_documented_configuration_file(name: str) -> None:
     assert _lines((HERE / name).read_text()).strip() in _lines(DOC), (
         f"docs/deployment.md does not show tests/deploy/{name} as it is"
