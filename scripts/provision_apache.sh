@@ -122,22 +122,20 @@ if [ "$(cat "$stamp" 2>/dev/null)" != "$source_hash" ]; then
   rm -f "$stamp"
   "$PY" -m pip uninstall -q -y duoweb >/dev/null 2>&1 || true
   pip_install "$copy"
-  echo "$source_hash" >"$stamp"
 fi
-"$PY" - <<'EOF' || fail "duoweb's speedups are not compiled in $ENV_DIR (see above)"
-import duoweb, sys
-report = duoweb.speedups_report()
-pure = sorted(name for name, kind in report.items() if kind != "compiled")
-if pure:
-    sys.exit(f"these speedups run as pure Python: {pure}")
-EOF
-
-# --- the daemon's user must be able to use it all -----------------------------------------
+# --- the daemon's user must be able to use it all, compiled -------------------------------
+# Run from / so that the installed duoweb is imported, not this checkout's.
+check='import duoweb, mod_wsgi, sys
+pure = sorted(name for name, kind in duoweb.speedups_report().items() if kind != "compiled")
+sys.exit(f"duoweb from {duoweb.__file__} runs these speedups as pure Python: {pure}" if pure else 0)'
+as_daemon=()
 if [ "$(id -u)" -eq 0 ]; then
   id "$DAEMON_USER" >/dev/null 2>&1 || fail "there is no user $DAEMON_USER to run mod_wsgi's daemon processes (set DUOWEB_APACHE_USER)"
-  (cd / && runuser -u "$DAEMON_USER" -- "$PY" -c "import duoweb, mod_wsgi") ||
-    fail "user $DAEMON_USER cannot import duoweb and mod_wsgi with $PY"
+  as_daemon=(runuser -u "$DAEMON_USER" --)
 fi
+(cd / && DUOWEB_NO_EXTENSIONS='' "${as_daemon[@]}" "$PY" -c "$check") ||
+  fail "the daemon processes' user cannot use duoweb (compiled) and mod_wsgi with $PY (see above)"
+echo "$source_hash" >"$stamp" # only now: a failed or pure install is redone next time
 
 mkdir -p build
 echo "$ENV_DIR" >"$POINTER"

@@ -68,8 +68,12 @@ def where(request: Request) -> dict[str, str]:
 
 @app.get("/_deploy/runtime")
 def runtime() -> dict[str, object]:
-    """Which Python environment runs the app, and whether duoweb's speedups are compiled."""
-    return {"prefix": sys.prefix, "speedups": duoweb.speedups_report()}
+    """The Python environment and the duoweb that run the app, and how its speedups run."""
+    return {
+        "prefix": sys.prefix,
+        "duoweb": duoweb.__file__ or "",
+        "speedups": duoweb.speedups_report(),
+    }
 
 
 STREAM_WAIT = 10.0

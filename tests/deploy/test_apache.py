@@ -144,6 +144,7 @@ def test_runs_in_the_provisioned_environment_with_compiled_speedups(
     assert response.status_code == 200, response.text
     runtime = response.json()
     assert runtime["prefix"] == str(apache.env.prefix)
+    assert Path(runtime["duoweb"]).is_relative_to(apache.env.prefix), runtime["duoweb"]
     # The daemon processes inherit the environment: a run of the suite in pure mode serves
     # the pure twins, as documented in docs/speedups.md.
     pure_mode = os.environ.get("DUOWEB_NO_EXTENSIONS", "") not in ("", "0")
