@@ -12,6 +12,7 @@ import contextlib
 import os
 import re
 import signal
+import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -24,6 +25,7 @@ from tests.deploy.cases import PROBLEM, check_all, new_client
 from tests.deploy.commands import HERE, SERVED_APP
 from tests.deploy.hooks import HookLog, scratch_dir
 from tests.deploy.launch import Running, run_server
+from tests.deploy.test_graceful import Stream, children, wait_for
 from tests.deploy.test_servers import ask_concurrently
 from tests.e2e.servers import free_port
 
@@ -217,3 +219,64 @@ def test_hooks_once_per_daemon_process_and_on_graceful_stop() -> None:
     found = hooks.problems(master=served.running.pid, served=pids, workers=PROCESSES, exact=False)
     assert not found, "\n".join([*found, f"exit code {returncode}", log])
     assert returncode == 0, log
+
+
+def test_graceful_restart_replaces_daemon_processes_and_runs_their_hooks() -> None:
+    with serve_apache() as served, new_client() as client:
+        url = served.app_url + "/_deploy/pid"
+        old = ask_concurrently(client, url, 24)
+        served.running.process.send_signal(signal.SIGUSR1)  # apachectl graceful
+
+        # While mod_wsgi recreates its daemon sockets a request may get Apache's 503
+        # (WSGI0117, documented); this test is about which processes serve afterwards.
+        def a_new_process_serves() -> bool:
+            with contextlib.suppress(httpx.TransportError):
+                response = client.get(url)
+                return response.status_code == 200 and int(response.json()) not in old
+            return False
+
+        wait_for(a_new_process_serves, 30, "a new daemon process to serve")
+        later = ask_concurrently(client, url, 24)
+        returncode = served.running.stop()
+        hooks = HookLog.read(served.hook_log)
+        log = served.running.log_tail()
+    assert not later & old, f"replaced processes {sorted(later & old)} still served"
+    # Each process, old or new, ran its startup hooks once and its shutdown hooks on leaving.
+    found = hooks.problems(
+        master=served.running.pid, served=old | later, workers=2 * PROCESSES, exact=False
+    )
+    assert not found, "\n".join([*found, f"exit code {returncode}", log])
+
+
+def test_touching_the_script_reloads_the_app_without_losing_a_request() -> None:
+    with serve_apache() as served, new_client() as client:
+        old = ask_concurrently(client, served.app_url + "/_deploy/pid", 24)
+        script = served.scratch / "project" / "wsgi.py"
+        with Stream(served.app_url, threads=3, limit=2000, slow_ms=300) as stream:
+            wait_for(lambda: len(stream.outcomes) >= 6, 15, "the stream to flow")
+            wait_for(stream.slow_in_flight.is_set, 15, "a slow request in flight")
+            time.sleep(0.1)  # it has reached a daemon process, which sleeps in the handler
+            touched_at = time.monotonic()
+            later = script.stat().st_mtime + 10  # mod_wsgi reloads when the time differs
+            os.utime(script, (later, later))
+            wait_for(
+                lambda: bool(stream.served_by() - old) and not children(served.running.pid) & old,
+                30,
+                "new daemon processes answering and the old ones gone",
+            )
+        failures = stream.failures()
+        in_flight = [
+            o
+            for o in stream.outcomes
+            if o.pid in old and o.started < touched_at < o.finished and o.error is None
+        ]
+        served_by = stream.served_by()
+        returncode = served.running.stop()
+        hooks = HookLog.read(served.hook_log)
+        log = served.running.log_tail()
+    assert not failures, f"{len(failures)} of {len(stream.outcomes)} failed: {failures[:5]}"
+    assert in_flight, "no slow request was in flight in an old daemon process during the reload"
+    found = hooks.problems(
+        master=served.running.pid, served=old | served_by, workers=2 * PROCESSES, exact=False
+    )
+    assert not found, "\n".join([*found, f"exit code {returncode}", log])
