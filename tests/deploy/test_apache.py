@@ -2,8 +2,10 @@
 
 Apache (Debian's package) runs tests/deploy/apache.conf.in: a virtual host whose
 WSGIDaemonProcess runs the reference app in 2 processes x 4 threads as an unprivileged user,
-in the main interpreter, mounted under ``/api`` with WSGIScriptAlias. The Python environment
-and mod_wsgi come from scripts/provision_apache.sh (see tests/deploy/apache_env.py).
+in the main interpreter, mounted under ``/api`` with WSGIScriptAlias. Besides the answers, the
+tests stop Apache and restart it gracefully, and reload the app by touching its WSGI script
+under a stream of requests. The Python environment and mod_wsgi come from
+scripts/provision_apache.sh (see tests/deploy/apache_env.py).
 """
 
 from __future__ import annotations
