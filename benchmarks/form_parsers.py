@@ -207,7 +207,9 @@ GOOD: dict[str, tuple[bytes, bytes, list[tuple[str, str | None, bytes]]]] = {
     ),
     "firefox empty file": (
         FIREFOX,
-        form(FIREFOX, [(disposition("f", "") + b"\r\nContent-Type: application/octet-stream", b"")]),
+        form(
+            FIREFOX, [(disposition("f", "") + b"\r\nContent-Type: application/octet-stream", b"")]
+        ),
         [("f", "", b"")],
     ),
     "quote as %22 (browsers)": (
@@ -260,9 +262,11 @@ def check(name: str, parse: Parser) -> tuple[int, int, list[str]]:
         except Exception as exc:
             got = [("error", type(exc).__name__, str(exc).encode()[:40])]
         names_ok = all(g[0] in (e[0], "?") for g, e in zip(got, expected, strict=False))
-        if len(got) == len(expected) and names_ok and [g[1:] for g in got] == [
-            e[1:] for e in expected
-        ]:
+        if (
+            len(got) == len(expected)
+            and names_ok
+            and [g[1:] for g in got] == [e[1:] for e in expected]
+        ):
             passed += 1
         else:
             failed += 1

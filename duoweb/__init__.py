@@ -9,7 +9,7 @@ from duoweb._select import speedups_enabled, speedups_report
 from duoweb.app import App, RouteInfo
 from duoweb.dependencies import Depends
 from duoweb.errors import HTTPError, RequestValidationError, ValidationErrorItem
-from duoweb.params import Body, Cookie, Header, Query
+from duoweb.params import Body, Cookie, Form, Header, Query
 from duoweb.requests import Request
 from duoweb.responses import JSONResponse, PlainTextResponse, Response, problem_response
 from duoweb.routing import RouteDefinitionError
@@ -19,6 +19,7 @@ if TYPE_CHECKING:
     from duoweb.access_log import AccessLogMiddleware
     from duoweb.compression import CompressionMiddleware
     from duoweb.cors import CORSMiddleware
+    from duoweb.formdata import FormData, FormLimits, UploadFile
     from duoweb.request_id import RequestIdFilter, RequestIdMiddleware
     from duoweb.staticfiles import StaticFiles
     from duoweb.websockets import CloseCode, WebSocket, WebSocketDisconnect
@@ -34,6 +35,9 @@ _LAZY: dict[str, str] = {
     "RequestIdFilter": "duoweb.request_id",
     "RequestIdMiddleware": "duoweb.request_id",
     "StaticFiles": "duoweb.staticfiles",
+    "FormData": "duoweb.formdata",
+    "FormLimits": "duoweb.formdata",
+    "UploadFile": "duoweb.formdata",
     "CloseCode": "duoweb.websockets",
     "WebSocket": "duoweb.websockets",
     "WebSocketDisconnect": "duoweb.websockets",
@@ -65,6 +69,9 @@ __all__ = [
     "Depends",
     "EventSourceResponse",
     "FileResponse",
+    "Form",
+    "FormData",
+    "FormLimits",
     "HTTPError",
     "Header",
     "JSONResponse",
@@ -80,6 +87,7 @@ __all__ = [
     "ServerSentEvent",
     "StaticFiles",
     "StreamingResponse",
+    "UploadFile",
     "ValidationErrorItem",
     "WebSocket",
     "WebSocketDisconnect",

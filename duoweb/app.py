@@ -31,6 +31,7 @@ from duoweb.wsgi import WSGIAdapter
 if TYPE_CHECKING:
     # Built on first use (``App.asgi``, ``run_websocket``): a WSGI app never imports them.
     from duoweb.asgi import ASGIAdapter
+    from duoweb.formdata import FormLimits
     from duoweb.websockets import WebSocket
 
 H = TypeVar("H", bound=Callable[..., Any])
@@ -92,9 +93,13 @@ class App:
         docs_assets_url: str | None = None,
         security_schemes: Mapping[str, Any] | None = None,
         servers: Iterable[Mapping[str, Any]] = (),
+        form_limits: FormLimits | None = None,
     ) -> None:
         #: Largest request body accepted, in bytes (routes may set their own).
         self.max_body_size = max_body_size
+        #: Bounds of form bodies: parts, files, sizes (None: duoweb's defaults; routes may
+        #: set their own).
+        self.form_limits = form_limits
         #: Most query parameters accepted before answering 400.
         self.max_query_params = max_query_params
         #: Longest path accepted before answering 414 URI Too Long.
@@ -182,12 +187,14 @@ class App:
         include_in_schema: bool = True,
         security: Iterable[Mapping[str, Iterable[str]]] | None = None,
         responses: Mapping[int, Any] | None = None,
+        form_limits: FormLimits | None = None,
     ) -> Callable[[H], H]:
         """Register the decorated handler for ``methods`` at the path template ``path``.
 
         ``inline=True`` runs a ``def`` handler (and its ``def`` dependencies) directly on the
-        ASGI event loop instead of the thread pool: only for code that never blocks. The
-        other keywords describe the operation in the OpenAPI document.
+        ASGI event loop instead of the thread pool: only for code that never blocks.
+        ``max_body_size`` and ``form_limits`` override the app's for this route. The other
+        keywords describe the operation in the OpenAPI document.
         """
         method_tuple = tuple(dict.fromkeys(m.upper() for m in methods))
 
@@ -213,6 +220,7 @@ class App:
                 security=None if security is None else [dict(req) for req in security],
                 responses=dict(responses or {}),
                 localns=scope,
+                form_limits=self.form_limits if form_limits is None else form_limits,
             )
             known = self._names.get(endpoint.name)
             if known is not None and known.template != path:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import functools
 import inspect
 import types
 import typing
@@ -16,7 +17,16 @@ from duoweb.concurrency import run_on_thread_loop
 from duoweb.dependencies import Depends
 from duoweb.errors import RequestValidationError, ValidationErrorItem
 from duoweb.models import BodyParam, carries_model
-from duoweb.params import Body, Param, ScalarParam, scalar_param, split_annotated, strip_optional
+from duoweb.params import (
+    Body,
+    Extractor,
+    Form,
+    Param,
+    is_form_type,
+    scalar_param,
+    split_annotated,
+    strip_optional,
+)
 from duoweb.requests import Request
 from duoweb.responses import Response
 from duoweb.return_types import ResponsePlan
@@ -24,6 +34,7 @@ from duoweb.routing import BUILTIN_KINDS, CONVERTER_FOR_TYPE, RouteDefinitionErr
 
 if TYPE_CHECKING:
     from duoweb.concurrency import ThreadPool
+    from duoweb.formdata import FormLimits
 
 Handler = Callable[..., Any]
 
@@ -42,10 +53,12 @@ class SignaturePlan(msgspec.Struct):
     function: Callable[..., Any]
     path: list[str]
     request: str | None
-    scalars: list[ScalarParam]
+    scalars: list[Extractor]
     body: BodyParam | None
     dependencies: list[tuple[str, Depends]]
     path_types: dict[str, Any]
+    #: Some parameter comes from a form: the endpoint parses it before extracting.
+    form: bool = False
 
     def extract(self, request: Request, errors: list[ValidationErrorItem]) -> dict[str, Any]:
         """Every argument except dependencies; failed checks are added to ``errors``."""
@@ -257,6 +270,9 @@ def _plan_parameter(
         plan.path_types[name] = base
         return
     inner, optional = strip_optional(base)
+    if isinstance(marker, Form) or (marker is None and is_form_type(inner)):
+        _plan_form_parameter(plan, where, name, base, metadata, default, marker)
+        return
     if isinstance(marker, Body) or (marker is None and carries_model(inner)):
         if plan.body is not None:
             raise RouteDefinitionError(
@@ -282,6 +298,47 @@ def _plan_parameter(
             "Request, or Depends(...)"
         )
     plan.scalars.append(scalar)
+
+
+def _plan_form_parameter(
+    plan: SignaturePlan,
+    where: str,
+    name: str,
+    annotation: Any,
+    metadata: tuple[Any, ...],
+    default: Any,
+    marker: Param | Body | None,
+) -> None:
+    """A form field (text, like a query parameter), file, model or the whole FormData."""
+    form_marker = marker if isinstance(marker, Form) else None
+    plan.form = True
+    try:
+        if form_marker is not None:
+            scalar = scalar_param(name, annotation, metadata, default, form_marker)
+            if scalar is not None:
+                plan.scalars.append(scalar)
+                return
+        try:
+            from duoweb.form_params import plan_form_parameter
+        except ImportError as exc:
+            raise RouteDefinitionError(
+                f"{where}: form parameter {name!r} needs the multipart package "
+                "(pip install 'duoweb[forms]')"
+            ) from exc
+        part = plan_form_parameter(name, annotation, metadata, default, form_marker)
+    except RouteDefinitionError:
+        raise
+    except Exception as exc:
+        raise RouteDefinitionError(
+            f"{where}: form parameter {name!r}: {annotation!r} cannot be read: {exc}"
+        ) from exc
+    if part is None:
+        raise RouteDefinitionError(
+            f"{where}: form parameter {name!r} has unsupported type {annotation!r}; a form "
+            "parameter is a scalar (or list of them), UploadFile, list[UploadFile], a model "
+            "or FormData"
+        )
+    plan.scalars.append(part)
 
 
 class DependencyNode(msgspec.Struct):
@@ -329,6 +386,7 @@ class Endpoint:
         security: list[dict[str, Any]] | None = None,
         responses: dict[int, Any] | None = None,
         localns: Mapping[str, Any] | None = None,
+        form_limits: FormLimits | None = None,
     ) -> None:
         self.handler = handler
         self._localns = localns
@@ -338,6 +396,8 @@ class Endpoint:
         self.name = name
         self.status_code = status_code
         self.max_body_size = max_body_size
+        #: Bounds of a form body (None: the defaults), for routes that read a form.
+        self.form_limits = form_limits
         self.inline = inline
         self.tags = tags
         self.summary = summary
@@ -404,6 +464,7 @@ class Endpoint:
             self.stacked = False
             self.sync_inline = self.inline and not self.is_async
             self._overrides_version = version
+            self._plan_form()
             return
         nodes: dict[object, DependencyNode] = {}
         visiting: set[object] = set()
@@ -434,6 +495,29 @@ class Endpoint:
             and all(node.kind in ("function", "generator") for node in self.nodes)
         )
         self._overrides_version = version
+        self._plan_form()
+
+    def _plan_form(self) -> None:
+        """A route that reads a form parses it (streamed) before extracting its arguments.
+
+        The wrapped responders are instance attributes, so routes without forms pay nothing.
+        """
+        #: Some parameter of the handler or a dependency comes from a form body.
+        self.reads_form = self.plan.form or any(node.plan.form for node in self.nodes)
+        if not self.reads_form:
+            self.__dict__.pop("respond_sync", None)
+            self.__dict__.pop("respond_async", None)
+            return
+        self.sync_inline = False  # the form is received before anything else runs
+        if "respond_sync" not in self.__dict__:
+            from duoweb.form_params import form_responders
+
+            self.respond_sync, self.respond_async = form_responders(  # type: ignore[method-assign,assignment]
+                functools.partial(Endpoint.respond_sync, self),
+                functools.partial(Endpoint.respond_async, self),
+                self.form_limits,
+                self.max_body_size,
+            )
 
     def _path_names_used(self) -> set[str]:
         used = set(self.plan.path)
@@ -442,6 +526,8 @@ class Endpoint:
         return used
 
     def _reads_body(self) -> bool:
+        if self.reads_form:
+            return False  # the form parser reads the body, chunk by chunk
         plans = [self.plan, *(node.plan for node in self.nodes)]
         return any(p.request is not None or p.body is not None for p in plans)
 

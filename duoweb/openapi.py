@@ -135,6 +135,10 @@ class _Builder:
         bodies = [plan.body for plan in plans if plan.body is not None]
         if bodies:
             operation["requestBody"] = self.request_body(bodies)
+        elif endpoint.reads_form:
+            from duoweb.openapi_forms import form_request_body  # only apps with forms
+
+            operation["requestBody"] = form_request_body(self.registry, plans)
         operation["responses"] = self.responses(endpoint, plans, bool(bodies))
         if endpoint.deprecated:
             operation["deprecated"] = True
@@ -180,6 +184,8 @@ class _Builder:
         seen: set[tuple[str, str]] = set()
         for plan in plans:
             for scalar in plan.scalars:
+                if not isinstance(scalar, ScalarParam) or scalar.source == "form":
+                    continue  # a form's fields are in the request body
                 where = (
                     scalar.source,
                     scalar.key.lower() if scalar.source == "header" else scalar.key,
@@ -245,7 +251,7 @@ class _Builder:
                 "No route matches the path (or a path parameter does not convert).",
             )
         reads_query = any(s.source == "query" for plan in plans for s in plan.scalars)
-        if has_body or endpoint.reads_body or reads_query:
+        if has_body or endpoint.reads_body or reads_query or endpoint.reads_form:
             self.shared(
                 found,
                 "400",
@@ -253,11 +259,18 @@ class _Builder:
                 "Malformed request: JSON body, framing, "
                 "Content-Length or too many query parameters.",
             )
-        if endpoint.reads_body:
+        if endpoint.reads_body or endpoint.reads_form:
             self.shared(found, "413", "ContentTooLarge", "The request body is too large.")
         if has_body:
             self.shared(
                 found, "415", "UnsupportedMediaType", "The request body is not application/json."
+            )
+        elif endpoint.reads_form:
+            self.shared(
+                found,
+                "415",
+                "FormExpected",
+                "The request body is not a form (multipart or urlencoded).",
             )
         if any(plan.scalars or plan.body is not None for plan in plans):
             self.validation_response(found)

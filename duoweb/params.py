@@ -1,4 +1,4 @@
-"""Where a handler parameter comes from (Query, Header, Cookie, Body) and how text becomes a value.
+"""Where a handler parameter comes from (Query, Header, Cookie, Form, Body); text into values.
 
 Markers go in ``Annotated``: ``limit: Annotated[int, Query(ge=1, le=100)] = 10``. Constraints
 may also be given the ways pydantic and msgspec already understand — ``msgspec.Meta``,
@@ -16,13 +16,16 @@ import math
 import types
 import typing
 import uuid
-from typing import Any, Literal, Union
+from typing import Any, Literal, Protocol, Union
 
 import msgspec
 
 from duoweb.errors import ValidationErrorItem
 
-Source = Literal["query", "header", "cookie"]
+Source = Literal["query", "header", "cookie", "form"]
+
+#: Where the endpoint keeps a form route's parsed FormData in ``request.state``.
+FORM_STATE_KEY = "duoweb.form"
 
 _CONSTRAINTS = ("gt", "ge", "lt", "le", "multiple_of", "min_length", "max_length", "pattern")
 
@@ -92,6 +95,22 @@ class Cookie(Param):
     """Read the parameter from a request cookie."""
 
     source = "cookie"
+
+
+class Form(Param):
+    """Read the parameter from the form body (urlencoded or multipart); a model takes all fields.
+
+    ``UploadFile``, ``list[UploadFile]`` and ``FormData`` parameters need no marker.
+    """
+
+    source = "form"
+
+
+def is_form_type(annotation: Any) -> bool:
+    """True for UploadFile, FormData and lists of them (they mark themselves; no import)."""
+    item = sequence_item(annotation)
+    found = annotation if item is None else item
+    return getattr(found, "__duoweb_form__", False) is True
 
 
 class Body:
@@ -238,6 +257,21 @@ def _int_bounds(constraints: dict[str, Any]) -> tuple[int | None, int | None] | 
     return (lowest, highest)
 
 
+class Extractor(Protocol):
+    """A planned parameter read from the request: scalars here, form parts in form_params."""
+
+    @property
+    def name(self) -> str:
+        """The handler parameter it fills."""
+
+    @property
+    def source(self) -> str:
+        """Where it is read from: "query", "header", "cookie" or "form"."""
+
+    def extract(self, request: Any, errors: list[ValidationErrorItem]) -> Any:
+        """The value for the handler; a failed check is added to ``errors``."""
+
+
 class ScalarParam(msgspec.Struct, frozen=True):
     """A parameter read as text from the query, a header or a cookie, then converted."""
 
@@ -268,8 +302,10 @@ class ScalarParam(msgspec.Struct, frozen=True):
             container: Any = request._query or request.query  # parsed once per request
         elif source == "header":
             container = request.headers
-        else:
+        elif source == "cookie":
             container = request.cookies
+        else:  # "form": the text fields of the form the endpoint parsed before extracting
+            container = request.state[FORM_STATE_KEY].fields
         raw: Any
         if self.multi:
             if source == "cookie":

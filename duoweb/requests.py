@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator, Iterator
 from typing import Any
 from urllib.parse import quote
 
@@ -56,6 +57,14 @@ class Request(RequestCore):
 
     async def _receive_body(self, limit: int) -> bytes:
         """Receive the whole body (ASGI); 413 if it declares or has over ``limit`` bytes."""
+        raise NotImplementedError
+
+    def _body_chunks(self, limit: int) -> Iterator[bytes]:
+        """The body in chunks as it is read (WSGI); the same limits and errors as _read_body."""
+        raise NotImplementedError
+
+    def _receive_body_chunks(self, limit: int) -> AsyncIterator[bytes]:
+        """The body in chunks as it arrives (ASGI); the same limits and errors as _receive_body."""
         raise NotImplementedError
 
     def _server_scheme(self) -> str:

@@ -6,7 +6,7 @@ import atexit
 import os
 import threading
 import weakref
-from collections.abc import AsyncIterable, Callable, Iterable, Iterator
+from collections.abc import AsyncIterable, AsyncIterator, Callable, Iterable, Iterator
 from http import HTTPStatus
 from typing import TYPE_CHECKING, Any
 
@@ -94,6 +94,39 @@ class WSGIRequest(Request):
         # The async path under WSGI runs on the worker thread's own loop: blocking is fine.
         return self._read_body(limit)
 
+    def _body_chunks(self, limit: int) -> Iterator[bytes]:
+        stream = self.environ.get("wsgi.input")
+        if stream is None:
+            return
+        declared = self.content_length
+        if declared is not None:
+            if declared > limit:
+                raise body_too_large(limit)
+            remaining = declared
+            while remaining:
+                chunk = _read_some(stream, min(_READ_CHUNK, remaining))
+                if not chunk:
+                    raise HTTPError(400, "The request body is shorter than its Content-Length.")
+                remaining -= len(chunk)
+                yield chunk
+            return
+        if not self._is_chunked():
+            return  # PEP 3333: without a length, reading may block; there is no body
+        size = 0
+        while True:
+            chunk = _read_some(stream, min(_READ_CHUNK, limit + 1 - size))
+            if not chunk:
+                return
+            size += len(chunk)
+            if size > limit:
+                raise body_too_large(limit)
+            yield chunk
+
+    async def _receive_body_chunks(self, limit: int) -> AsyncIterator[bytes]:
+        # As _receive_body: on the worker thread's own loop, reading may block.
+        for chunk in self._body_chunks(limit):
+            yield chunk
+
     def _server_scheme(self) -> str:
         """The URL scheme from ``wsgi.url_scheme``."""
         return str(self.environ.get("wsgi.url_scheme", "http"))
@@ -113,6 +146,15 @@ class WSGIRequest(Request):
     def root_path(self) -> str:
         """SCRIPT_NAME, decoded like the path."""
         return decode_path_info(self.environ.get("SCRIPT_NAME", ""))
+
+
+def _read_some(stream: Any, size: int) -> bytes:
+    """Up to ``size`` bytes from ``wsgi.input``; the server's framing errors are a 400."""
+    try:
+        data: bytes = stream.read(size)
+    except Exception as exc:
+        raise HTTPError(400, "The request body could not be read.") from exc
+    return data
 
 
 class WSGIAdapter(WSGICore):

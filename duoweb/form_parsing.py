@@ -1,0 +1,295 @@
+"""A request body into FormData as it arrives: urlencoded or multipart, within FormLimits.
+
+Multipart is parsed by the ``multipart`` library's push parser (chosen by measurement, see
+docs/architecture.md), fed chunk by chunk from the request's body reader; file parts go to
+their spool as they are parsed. Every malformation is a 400 problem saying what is wrong,
+every limit a 413.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import TYPE_CHECKING, Any
+from urllib.parse import unquote_to_bytes
+
+import multipart
+
+from duoweb.errors import HTTPError
+from duoweb.formdata import FormData, FormLimits, UploadFile
+from duoweb.headers import Headers, TooManyQueryParameters, parse_content_type, parse_query
+
+if TYPE_CHECKING:
+    from duoweb.requests import Request
+
+URLENCODED = "application/x-www-form-urlencoded"
+MULTIPART = "multipart/form-data"
+
+#: Chunks smaller than this are gathered before parsing, so a client trickling bytes cannot
+#: make the parser re-scan a growing buffer once per byte.
+_MIN_FEED = 16 * 1024
+
+#: A part's header lines: more than this many is a malformed (or hostile) part.
+_MAX_HEADER_LINES = 16
+
+_FILENAME_STAR = re.compile(r";\s*filename\*\s*=\s*\"?([^;\"\s]*)", re.IGNORECASE)
+
+#: The parser's own messages, said the way a client can act on them.
+_MESSAGES = {
+    "Missing Content-Disposition segment header": "A part has no Content-Disposition header.",
+    "Invalid Content-Disposition segment header: Wrong type": (
+        "A part's Content-Disposition is not form-data."
+    ),
+    "Malformed segment header": (
+        "A part's headers are malformed: a line without ':', or no blank line before its content."
+    ),
+    "Invalid segment header name": "A part has a header with an invalid name.",
+    "Segment header failed to decode": "A part's headers are not valid UTF-8.",
+    "Invalid line break in segment header": "Multipart line breaks must be CRLF (RFC 7578).",
+    "Invalid line break after first boundary": "Multipart line breaks must be CRLF (RFC 7578).",
+    "Unexpected byte in front of first boundary": (
+        "The first boundary must start a line of the multipart body."
+    ),
+    "Unexpected byte after first boundary": "A boundary line has bytes after the boundary.",
+    "Unexpected bytes after boundary": "A boundary line has bytes after the boundary.",
+    "Maximum segment header length exceeded": "",  # replaced by the limit's own message
+    "Maximum segment header count exceeded": "A part has too many header lines.",
+}
+
+
+def unsupported_media_type() -> HTTPError:
+    """The 415 problem for a body that is not a form."""
+    return HTTPError(415, f"The request body must be {MULTIPART} or {URLENCODED}.")
+
+
+class FormBuilder:
+    """Collects one form from body chunks: ``feed`` each chunk, then ``finish`` (or ``abort``)."""
+
+    def __init__(self, content_type: str | None, limits: FormLimits) -> None:
+        self.limits = limits
+        kind, params = parse_content_type(content_type) if content_type else ("", {})
+        self.kind = kind
+        self._raw: list[bytes] = []  # the whole body, for urlencoded and untyped bodies
+        self._size = 0
+        if kind == MULTIPART:
+            boundary = params.get("boundary")
+            if not boundary:
+                raise HTTPError(400, "multipart/form-data needs a boundary parameter.")
+            try:
+                self._parser = multipart.PushMultipartParser(
+                    boundary,
+                    max_header_size=limits.max_part_header_size,
+                    max_header_count=_MAX_HEADER_LINES,
+                    max_segment_count=limits.max_parts + 1,
+                )
+            except multipart.MultipartError:
+                raise HTTPError(400, "The multipart boundary is not valid.") from None
+        elif kind and kind != URLENCODED:
+            raise unsupported_media_type()
+        self._items: list[tuple[str, str | UploadFile]] = []
+        self._pending: list[bytes] = []
+        self._pending_size = 0
+        self._parts = 0
+        self._files = 0
+        self._name = ""
+        self._upload: UploadFile | None = None
+        self._text = bytearray()
+
+    # --- feeding ---------------------------------------------------------------------------
+
+    def feed(self, chunk: bytes) -> None:
+        """Parse what ``chunk`` completes (multipart) or keep it (urlencoded)."""
+        if self.kind != MULTIPART:
+            self._size += len(chunk)
+            self._raw.append(chunk)
+            return
+        if self._pending or len(chunk) < _MIN_FEED:
+            self._pending.append(chunk)
+            self._pending_size += len(chunk)
+            if self._pending_size < _MIN_FEED:
+                return
+            chunk = b"".join(self._pending)
+            self._pending.clear()
+            self._pending_size = 0
+        self._parse(chunk)
+
+    def finish(self) -> FormData:
+        """The complete form; 400 when the body ended early or is not a form at all."""
+        if self.kind != MULTIPART:
+            body = b"".join(self._raw)
+            if self.kind == URLENCODED:
+                return self._urlencoded(body)
+            if body:
+                raise unsupported_media_type()
+            return FormData()
+        if self._pending:
+            self._parse(b"".join(self._pending))
+            self._pending.clear()
+        try:
+            self._parser.close()
+        except multipart.MultipartError:
+            if self._parts == 0:
+                raise HTTPError(
+                    400,
+                    "The body has no part delimited by the boundary in Content-Type "
+                    "(wrong boundary, or not multipart at all).",
+                ) from None
+            raise HTTPError(
+                400, "The multipart body ends before its final boundary (truncated?)."
+            ) from None
+        for _, value in self._items:
+            if isinstance(value, UploadFile):
+                value.file.seek(0)
+        return FormData(self._items)
+
+    def abort(self) -> None:
+        """Close every file collected so far (the request failed or the client left)."""
+        if self._upload is not None:
+            self._upload.close()
+        for _, value in self._items:
+            if isinstance(value, UploadFile):
+                value.close()
+
+    # --- urlencoded ------------------------------------------------------------------------
+
+    def _urlencoded(self, body: bytes) -> FormData:
+        limits = self.limits
+        try:
+            fields = parse_query(body, limits.max_parts)
+        except TooManyQueryParameters:
+            raise HTTPError(413, f"The form has more than {limits.max_parts} fields.") from None
+        largest = limits.max_field_size
+        for name, value in fields.multi_items():
+            if len(value) > largest:
+                raise _field_too_large(name, largest)
+        return FormData.from_fields(fields)
+
+    # --- multipart -------------------------------------------------------------------------
+
+    def _parse(self, data: bytes) -> None:
+        try:
+            for event in self._parser.parse(data):
+                if event is None:
+                    self._end_part()
+                elif isinstance(event, bytes | bytearray):
+                    self._content(event)
+                else:
+                    self._start_part(event)
+        except multipart.MultipartError as exc:
+            raise self._problem(exc) from None
+
+    def _problem(self, exc: multipart.MultipartError) -> HTTPError:
+        text = str(exc.args[0]) if exc.args else str(exc)
+        if text.startswith("Maximum segment header length"):
+            return HTTPError(
+                413,
+                f"A part's header section is larger than {self.limits.max_part_header_size} bytes.",
+            )
+        if text == "Maximum segment count exceeded":
+            return _too_many_parts(self.limits.max_parts)
+        message = _MESSAGES.get(text) or f"Malformed multipart body: {text}."
+        return HTTPError(400, message)
+
+    def _start_part(self, segment: Any) -> None:
+        limits = self.limits
+        self._parts += 1
+        if self._parts > limits.max_parts:
+            raise _too_many_parts(limits.max_parts)
+        headers = segment.headerlist
+        if sum(len(name) + len(value) + 4 for name, value in headers) > limits.max_part_header_size:
+            raise HTTPError(
+                413,
+                f"A part's header section is larger than {limits.max_part_header_size} bytes.",
+            )
+        name = segment.name
+        if not name:
+            raise HTTPError(400, "A part's Content-Disposition has no name.")
+        self._name = name
+        filename = segment.filename
+        disposition = segment.header("Content-Disposition", "")
+        if "filename*" in disposition:
+            filename = _extended_filename(disposition) or filename
+        if filename is None:
+            self._upload = None
+            self._text.clear()
+            return
+        self._files += 1
+        if self._files > limits.max_files:
+            raise HTTPError(413, f"The form has more than {limits.max_files} files.")
+        self._upload = UploadFile.spooled(
+            limits, filename, segment.header("Content-Type"), Headers(headers)
+        )
+
+    def _content(self, data: bytes | bytearray) -> None:
+        upload = self._upload
+        if upload is not None:
+            upload.size += len(data)
+            largest = self.limits.max_file_size
+            if largest is not None and upload.size > largest:
+                raise HTTPError(
+                    413, f"The file in part {self._name!r} is larger than {largest} bytes."
+                )
+            upload.file.write(data)
+            return
+        text = self._text
+        text += data
+        if len(text) > self.limits.max_field_size:
+            raise _field_too_large(self._name, self.limits.max_field_size)
+
+    def _end_part(self) -> None:
+        upload = self._upload
+        if upload is not None:
+            self._items.append((self._name, upload))
+            self._upload = None
+        else:
+            self._items.append((self._name, self._text.decode("utf-8", "replace")))
+            self._text.clear()
+
+
+def _too_many_parts(limit: int) -> HTTPError:
+    return HTTPError(413, f"The form has more than {limit} parts.")
+
+
+def _field_too_large(name: str, limit: int) -> HTTPError:
+    return HTTPError(413, f"The form field {name!r} is larger than {limit} bytes.")
+
+
+def _extended_filename(disposition: str) -> str | None:
+    """The ``filename*`` (RFC 5987: ``charset'language'percent-encoded``) decoded, if valid."""
+    found = _FILENAME_STAR.search(disposition)
+    if found is None:
+        return None
+    charset, _, rest = found.group(1).partition("'")
+    _, quote, encoded = rest.partition("'")
+    if not quote:
+        return None
+    try:
+        return unquote_to_bytes(encoded).decode(charset or "utf-8", "replace")
+    except LookupError:  # an unknown charset: UTF-8 is what clients send
+        return unquote_to_bytes(encoded).decode("utf-8", "replace")
+
+
+# --- reading a request's form -----------------------------------------------------------------
+
+
+def read_form(request: Request, limits: FormLimits, max_body_size: int) -> FormData:
+    """The request's form, parsed as the body is read (WSGI, or any synchronous caller)."""
+    builder = FormBuilder(request._raw_content_type(), limits)
+    try:
+        for chunk in request._body_chunks(max_body_size):
+            builder.feed(chunk)
+        return builder.finish()
+    except BaseException:
+        builder.abort()
+        raise
+
+
+async def receive_form(request: Request, limits: FormLimits, max_body_size: int) -> FormData:
+    """The request's form, parsed as the body is received (ASGI)."""
+    builder = FormBuilder(request._raw_content_type(), limits)
+    try:
+        async for chunk in request._receive_body_chunks(max_body_size):
+            builder.feed(chunk)
+        return builder.finish()
+    except BaseException:
+        builder.abort()
+        raise
