@@ -74,6 +74,7 @@ class FormBuilder:
             boundary = params.get("boundary")
             if not boundary:
                 raise HTTPError(400, "multipart/form-data needs a boundary parameter.")
+            self._delimiter = b"--" + boundary.encode("latin-1", "replace")
             try:
                 self._parser = multipart.PushMultipartParser(
                     boundary,
@@ -93,6 +94,8 @@ class FormBuilder:
         self._name = ""
         self._upload: UploadFile | None = None
         self._text = bytearray()
+        #: The body's first bytes, to tell a wrong boundary from a body cut short.
+        self._head = b""
 
     # --- feeding ---------------------------------------------------------------------------
 
@@ -102,6 +105,8 @@ class FormBuilder:
             self._size += len(chunk)
             self._raw.append(chunk)
             return
+        if len(self._head) < _MIN_FEED:
+            self._head += chunk[:_MIN_FEED]
         if self._pending or len(chunk) < _MIN_FEED:
             self._pending.append(chunk)
             self._pending_size += len(chunk)
@@ -127,7 +132,7 @@ class FormBuilder:
         try:
             self._parser.close()
         except multipart.MultipartError:
-            if self._parts == 0:
+            if self._parts == 0 and self._delimiter not in self._head:
                 raise HTTPError(
                     400,
                     "The body has no part delimited by the boundary in Content-Type "
