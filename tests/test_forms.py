@@ -165,7 +165,8 @@ def test_models_from_form_fields(make_client: MakeClient, model: type, is_async:
     app = App()
 
     def signup(data: Annotated[model, Form()]) -> dict[str, Any]:  # type: ignore[valid-type]
-        return {"user": data.user, "age": data.age, "tags": data.tags}
+        found: Any = data
+        return {"user": found.user, "age": found.age, "tags": found.tags}
 
     async def signup_async(data: Annotated[model, Form()]) -> dict[str, Any]:  # type: ignore[valid-type]
         return signup(data)
@@ -287,7 +288,7 @@ def test_clients_encodings_of_the_same_form_agree(make_client: MakeClient) -> No
         assert via_httpx.json() == ["n", "r.csv", "text/csv", "a,b"]
 
 
-MALFORMED = {
+MALFORMED: dict[str, tuple[dict[str, str], bytes, str]] = {
     "no boundary": (
         {"content-type": "multipart/form-data"},
         multipart_body(WEBKIT, [('Content-Disposition: form-data; name="a"', b"1")]),
