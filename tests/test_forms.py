@@ -281,7 +281,7 @@ def test_clients_encodings_of_the_same_form_agree(make_client: MakeClient) -> No
         via_requests = client.post(
             "/echo",
             content=prepared.body,
-            headers={"content-type": prepared.headers["Content-Type"]},
+            headers={"content-type": str(prepared.headers["Content-Type"])},
         )
         via_httpx = client.post("/echo", data={"name": "n"}, files={"file": ("r.csv", b"a,b")})
         assert via_requests.json() == ["n", "r.csv", None, "a,b"]
