@@ -15,6 +15,7 @@ from urllib.parse import unquote_to_bytes
 import multipart
 
 from duoweb.errors import HTTPError
+from duoweb.form_linebreaks import LineBreakFraming, uses_bare_lf
 from duoweb.formdata import FormData, FormLimits, UploadFile
 from duoweb.headers import Headers, TooManyQueryParameters, parse_content_type, parse_query
 
@@ -96,6 +97,9 @@ class FormBuilder:
         self._text = bytearray()
         #: The body's first bytes, to tell a wrong boundary from a body cut short.
         self._head = b""
+        #: Set on the first parse: the rewriter of an LF-only body's framing, or None.
+        self._framing: LineBreakFraming | None = None
+        self._framing_known = False
 
     # --- feeding ---------------------------------------------------------------------------
 
@@ -129,6 +133,8 @@ class FormBuilder:
         if self._pending:
             self._parse(b"".join(self._pending))
             self._pending.clear()
+        if self._framing is not None:
+            self._parse(self._framing.flush())
         try:
             self._parser.close()
         except multipart.MultipartError:
@@ -171,6 +177,14 @@ class FormBuilder:
     # --- multipart -------------------------------------------------------------------------
 
     def _parse(self, data: bytes) -> None:
+        if not self._framing_known:
+            self._framing_known = True
+            if uses_bare_lf(self._head, self._delimiter):
+                self._framing = LineBreakFraming(self._delimiter)
+        if self._framing is not None:
+            data = self._framing.feed(data)
+        if not data:
+            return  # (an empty chunk would tell the parser the body has ended)
         try:
             for event in self._parser.parse(data):
                 if event is None:

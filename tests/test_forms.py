@@ -264,6 +264,36 @@ def test_filenames_as_clients_send_them(make_client: MakeClient, sent: str, expe
         assert response.json() == {"filename": expected, "size": 0, "type": None}
 
 
+def test_lf_only_line_breaks_are_read_when_the_body_uses_them_throughout(
+    make_client: MakeClient,
+) -> None:
+    app = App()
+
+    @app.post("/raw")
+    def raw(form: FormData) -> list[list[Any]]:
+        return [
+            [name, value if isinstance(value, str) else [value.filename, value.read().decode()]]
+            for name, value in form.multi_items()
+        ]
+
+    body = multipart_body(
+        WEBKIT,
+        [
+            ('Content-Disposition: form-data; name="a"', b"one\ntwo"),
+            (
+                'Content-Disposition: form-data; name="f"; filename="x.txt"\r\n'
+                "Content-Type: text/plain",
+                b"line 1\r\nline 2\n",
+            ),
+        ],
+        b"\n",
+    )
+    with make_client(app) as client:
+        response = send(client, "/raw", WEBKIT, body)
+        assert response.status_code == 200, response.text
+        assert response.json() == [["a", "one\ntwo"], ["f", ["x.txt", "line 1\r\nline 2\n"]]]
+
+
 def test_clients_encodings_of_the_same_form_agree(make_client: MakeClient) -> None:
     import requests
 
@@ -333,10 +363,10 @@ MALFORMED: dict[str, tuple[dict[str, str], bytes, str]] = {
         multipart_body(WEBKIT, [('Content-Disposition: attachment; name="a"', b"1")]),
         "not form-data",
     ),
-    "LF-only line endings": (
+    "CRLF boundary, then LF headers": (
         {"content-type": f"multipart/form-data; boundary={WEBKIT}"},
-        multipart_body(WEBKIT, [('Content-Disposition: form-data; name="a"', b"1")], b"\n"),
-        "must be CRLF",
+        f'--{WEBKIT}\r\nContent-Disposition: form-data; name="a"\n\n1\r\n--{WEBKIT}--\r\n'.encode(),
+        "headers are malformed",
     ),
 }
 
