@@ -18,7 +18,15 @@ import duoweb
 from duoweb._lazy import lazy_import, lazy_logger
 
 #: Modules a WSGI app with only def handlers must never import.
-NOT_FOR_WSGI = ("asyncio", "concurrent.futures", "pydantic", "duoweb.openapi")
+NOT_FOR_WSGI = (
+    "asyncio",
+    "concurrent.futures",
+    "pydantic",
+    "duoweb.openapi",
+    "duoweb.form",  # duoweb.formdata, form_params, form_parsing, form_linebreaks
+    "multipart",
+    "tempfile",
+)
 
 PRELUDE = """
 import sys
@@ -224,6 +232,42 @@ def test_optional_features_are_imported_when_named() -> None:
     assert report["after_import"] == []
     assert report["same_class"] is True
     assert report["after_cors"] == ["duoweb.cors"]
+
+
+def test_forms_load_when_a_route_reads_a_form() -> None:
+    report = run_fresh(
+        """
+        from typing import Annotated
+        from duoweb import Form
+
+        report["after_import"] = imported()
+        app = App(openapi_url=None, docs_url=None)
+
+        @app.get("/plain")
+        def plain(q: str = "") -> str:
+            return q
+
+        report["after_plain_route"] = imported()
+
+        @app.post("/login")
+        def login(user: Annotated[str, Form()]) -> str:
+            return user
+
+        report["after_text_field"] = imported()
+
+        from duoweb import UploadFile
+
+        @app.post("/upload")
+        def upload(file: UploadFile) -> int:
+            return file.size
+
+        report["after_file"] = imported()
+        """
+    )
+    assert report["after_import"] == []
+    assert report["after_plain_route"] == []
+    assert "duoweb.form_params" in report["after_text_field"]
+    assert "multipart" in report["after_file"]
 
 
 def test_every_public_name_resolves() -> None:
