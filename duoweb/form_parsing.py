@@ -169,9 +169,10 @@ class FormBuilder:
         except TooManyQueryParameters:
             raise HTTPError(413, f"The form has more than {limits.max_parts} fields.") from None
         largest = limits.max_field_size
-        for name, value in fields.multi_items():
-            if len(value) > largest:
-                raise _field_too_large(name, largest)
+        if len(body) > largest:  # else no field can be larger: nothing to check
+            for name, value in fields.multi_items():
+                if len(value) > largest:
+                    raise _field_too_large(name, largest)
         return FormData.from_fields(fields)
 
     # --- multipart -------------------------------------------------------------------------
@@ -189,7 +190,7 @@ class FormBuilder:
             for event in self._parser.parse(data):
                 if event is None:
                     self._end_part()
-                elif isinstance(event, bytes | bytearray):
+                elif event.__class__ is bytes or event.__class__ is bytearray:
                     self._content(event)
                 else:
                     self._start_part(event)
@@ -214,7 +215,10 @@ class FormBuilder:
         if self._parts > limits.max_parts:
             raise _too_many_parts(limits.max_parts)
         headers = segment.headerlist
-        if sum(len(name) + len(value) + 4 for name, value in headers) > limits.max_part_header_size:
+        # The parser bounds each line by the limit; a section of several lines is summed.
+        if len(headers) > 1 and (
+            sum(len(name) + len(value) + 4 for name, value in headers) > limits.max_part_header_size
+        ):
             raise HTTPError(
                 413,
                 f"A part's header section is larger than {limits.max_part_header_size} bytes.",
@@ -224,7 +228,12 @@ class FormBuilder:
             raise HTTPError(400, "A part's Content-Disposition has no name.")
         self._name = name
         filename = segment.filename
-        disposition = segment.header("Content-Disposition", "")
+        first = headers[0]
+        disposition = (
+            first[1]
+            if first[0] == "Content-Disposition"
+            else segment.header("Content-Disposition", "")
+        )
         if "filename*" in disposition:
             filename = _extended_filename(disposition) or filename
         if filename is None:
