@@ -244,6 +244,7 @@ CLIENT_FILENAMES = [
     ('filename="say %22hi%22.txt"', 'say "hi".txt'),  # browsers percent-encode quotes
     ('filename="say \\"hi\\".txt"', 'say "hi".txt'),  # curl escapes them with backslashes
     ('filename="back\\slash.txt"', "back\\slash.txt"),  # a backslash browsers send raw
+    ('filename="C:\\dir\\name.txt"', "name.txt"),  # old browsers' full Windows path
     ("filename=\"euro.txt\"; filename*=UTF-8''%E2%82%AC.txt", "\u20ac.txt"),
     ("filename*=utf-8''na%C3%AFve.txt", "na\u00efve.txt"),
 ]
