@@ -18,7 +18,14 @@ from duoweb.errors import RequestValidationError, ValidationErrorItem
 from duoweb.form_parsing import read_form, receive_form
 from duoweb.formdata import DEFAULT_LIMITS, FormData, FormLimits, UploadFile
 from duoweb.models import carries_pydantic, from_msgspec, from_pydantic, is_model_type
-from duoweb.params import FORM_STATE_KEY, Form, sequence_item, split_annotated, strip_optional
+from duoweb.params import (
+    FORM_STATE_KEY,
+    Form,
+    form_of,
+    sequence_item,
+    split_annotated,
+    strip_optional,
+)
 
 if TYPE_CHECKING:
     from duoweb.concurrency import ThreadPool
@@ -27,7 +34,7 @@ if TYPE_CHECKING:
 
 
 def _form(request: Any) -> FormData:
-    form: FormData = request.state[FORM_STATE_KEY]
+    form: FormData = form_of(request)
     return form
 
 

@@ -106,6 +106,18 @@ class Form(Param):
     source = "form"
 
 
+def form_of(request: Any) -> Any:
+    """The FormData the endpoint parsed for ``request`` (a form route's parameters read it)."""
+    form = request.state.get(FORM_STATE_KEY)
+    if form is None:
+        raise RuntimeError(
+            "this route's form was not read: a dependency override added a form parameter "
+            "after the route was planned; the route re-plans on this request and reads the "
+            "form from the next one"
+        )
+    return form
+
+
 def is_form_type(annotation: Any) -> bool:
     """True for UploadFile, FormData and lists of them (they mark themselves; no import)."""
     item = sequence_item(annotation)
@@ -305,7 +317,7 @@ class ScalarParam(msgspec.Struct, frozen=True):
         elif source == "cookie":
             container = request.cookies
         else:  # "form": the text fields of the form the endpoint parsed before extracting
-            container = request.state[FORM_STATE_KEY].fields
+            container = form_of(request).fields
         raw: Any
         if self.multi:
             if source == "cookie":

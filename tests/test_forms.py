@@ -497,3 +497,36 @@ def test_a_dependency_may_read_form_fields(make_client: MakeClient) -> None:
     with make_client(app) as client:
         response = client.post("/token", data={"username": "ada", "password": "secret"})
         assert response.json() == {"access_token": "ada:6"}
+
+
+@pytest.mark.parametrize("kind", ["def", "async"])
+def test_forms_behind_middleware(make_client: MakeClient, kind: str) -> None:
+    from duoweb import Request, Response
+
+    app = App()
+    seen: list[str] = []
+
+    if kind == "def":
+
+        @app.middleware
+        def tag(request: Request, call_next: Any) -> Response:
+            response: Response = call_next(request)
+            seen.append(request.path)
+            return response
+
+    else:
+
+        @app.middleware
+        async def tag_async(request: Request, call_next: Any) -> Response:
+            response: Response = await call_next(request)
+            seen.append(request.path)
+            return response
+
+    @app.post("/up")
+    def up(request: Request, note: Annotated[str, Form()], file: UploadFile) -> list[Any]:
+        return [note, file.read().decode(), len(request.body)]
+
+    with make_client(app) as client:
+        response = client.post("/up", data={"note": "n"}, files={"file": ("f", b"content")})
+        assert response.json() == ["n", "content", 0]  # the form parser consumed the body
+    assert seen == ["/up"]
