@@ -25,6 +25,10 @@ with atheris.instrument_imports(include=["duoweb"]):
     import duoweb.app
     import duoweb.asgi
     import duoweb.endpoints
+    import duoweb.form_linebreaks
+    import duoweb.form_params
+    import duoweb.form_parsing
+    import duoweb.formdata
     import duoweb.models
     import duoweb.params
     import duoweb.requests
@@ -59,6 +63,7 @@ ROUTES = [
     (1, "GET", b"/request"), (1, "POST", b"/b/struct"), (1, "POST", b"/b/pydantic"),
     (1, "POST", b"/b/dataclass"), (1, "POST", b"/b/typeddict"), (1, "POST", b"/b/list"),
     (1, "POST", b"/b/json"), (1, "POST", b"/b/raw"), (1, "PUT", b"/b/optional"),
+    (1, "POST", b"/form/fields"), (1, "POST", b"/form/upload"), (1, "POST", b"/form/model"),
 ]  # fmt: skip
 TOKENS = [
     b"", b"0", b"-1", b"007", b"1.5", b"1e400", b"nan", b"inf", b"-0", b"7", b"42",
@@ -86,6 +91,18 @@ SCALARS = [
     b'"1e999999999"', b'""', b"[" * 3000, b"{",
 ]  # fmt: skip
 CONTENT_TYPES = [b"application/json", b"application/json; charset=utf-8", b"text/plain", b""]
+BOUNDARY = b"fuzzBoundary"
+FORM_TYPES = [
+    b"multipart/form-data; boundary=fuzzBoundary", b'multipart/form-data; boundary="fuzzBoundary"',
+    b"multipart/form-data", b"multipart/form-data; boundary=other",
+    b"application/x-www-form-urlencoded", b"application/json",
+]  # fmt: skip
+FORM_NAMES = [b"name", b"count", b"tags", b"color", b"file", b"note", b"left", b"right", b""]
+PART_HEADERS = [
+    b'Content-Disposition: form-data; name="%s"', b'Content-Disposition: form-data; name="%s"; '
+    b'filename="a.txt"', b"Content-Disposition: form-data; name=\"%s\"; filename*=UTF-8''%%E2",
+    b"Content-Type: text/plain", b"Content-Disposition: attachment; name=%s", b"X: y", b"bad",
+]  # fmt: skip
 
 
 def _pick(fdp: atheris.FuzzedDataProvider, items: list[Any]) -> Any:
@@ -141,6 +158,27 @@ def _json(fdp: atheris.FuzzedDataProvider, depth: int = 0) -> bytes:
     return text if kind == 2 else text[: fdp.ConsumeIntInRange(0, len(text))]  # cut short
 
 
+def _form(fdp: atheris.FuzzedDataProvider) -> bytes:
+    """A multipart or urlencoded body, well-formed or broken in the ways clients break them."""
+    if not fdp.ConsumeIntInRange(0, 3):
+        pairs = [_pick(fdp, FORM_NAMES) + b"=" + _piece(fdp, TOKENS) for _ in range(5)]
+        return b"&".join(pairs[: fdp.ConsumeIntInRange(0, 5)])
+    newline = b"\r\n" if fdp.ConsumeIntInRange(0, 5) else b"\n"
+    body = b""
+    for _ in range(fdp.ConsumeIntInRange(0, 5)):
+        lines = [
+            _pick(fdp, PART_HEADERS).replace(b"%s", _pick(fdp, FORM_NAMES))
+            for _ in range(fdp.ConsumeIntInRange(0, 3))
+        ]
+        content = _piece(fdp, TOKENS) if fdp.ConsumeBool() else _bytes(fdp, 64)
+        body += b"--" + BOUNDARY + newline + newline.join(lines) + newline * 2
+        body += content + newline
+    body += b"--" + BOUNDARY + b"--" + newline
+    if not fdp.ConsumeIntInRange(0, 3):
+        body = body[: fdp.ConsumeIntInRange(0, len(body))]  # cut short
+    return body
+
+
 def _request(fdp: atheris.FuzzedDataProvider) -> tuple[int, RawRequest]:
     app_index, method, template = _pick(fdp, ROUTES)
     if not fdp.ConsumeIntInRange(0, 7):
@@ -148,7 +186,10 @@ def _request(fdp: atheris.FuzzedDataProvider) -> tuple[int, RawRequest]:
     target = _target(fdp, template)
     headers: list[tuple[bytes, bytes]] = []
     body = b""
-    if method in ("POST", "PUT") or not fdp.ConsumeIntInRange(0, 7):
+    if template.startswith(b"/form/") and fdp.ConsumeIntInRange(0, 7):
+        body = _form(fdp)
+        headers.append((b"content-type", _pick(fdp, FORM_TYPES)))
+    elif method in ("POST", "PUT") or not fdp.ConsumeIntInRange(0, 7):
         body = _json(fdp) if fdp.ConsumeIntInRange(0, 4) else _bytes(fdp, 256)
         content_type = b"application/json" if fdp.ConsumeIntInRange(0, 4) else None
         headers.append((b"content-type", content_type or _pick(fdp, CONTENT_TYPES)))

@@ -17,7 +17,19 @@ from typing import Annotated, Any, Literal, TypedDict
 import msgspec
 from pydantic import BaseModel, Field
 
-from duoweb import App, Cookie, Depends, Header, Query, Request, Response
+from duoweb import (
+    App,
+    Cookie,
+    Depends,
+    Form,
+    FormData,
+    FormLimits,
+    Header,
+    Query,
+    Request,
+    Response,
+    UploadFile,
+)
 
 
 class Color(enum.Enum):
@@ -176,6 +188,27 @@ def build_app(**options: Any) -> App:
     @app.get("/dep/{item}")
     def with_dependency(item: int, token: Annotated[str, Depends(provider)]) -> dict[str, Any]:
         return {"item": item, "token": token}
+
+    small_form = FormLimits(max_parts=8, max_files=2, max_part_header_size=512, max_field_size=64)
+
+    @app.post("/form/fields", form_limits=small_form)
+    def form_fields(
+        name: Annotated[str, Form(min_length=1)],
+        count: Annotated[int, Form(ge=0)] = 0,
+        tags: Annotated[list[str], Form()] = [],  # noqa: B006
+        color: Annotated[Color | None, Form()] = None,
+    ) -> dict[str, Any]:
+        return {"name": name, "count": count, "tags": tags, "color": color}
+
+    @app.post("/form/upload", max_body_size=8192, form_limits=small_form)
+    async def form_upload(
+        file: UploadFile, note: Annotated[str | None, Form()] = None
+    ) -> dict[str, Any]:
+        return {"filename": file.filename, "size": len(file.read()), "note": note}
+
+    @app.post("/form/model", form_limits=small_form)
+    def form_model(pair: Annotated[DataPair, Form()], form: FormData) -> dict[str, Any]:
+        return {"left": pair.left, "right": pair.right, "names": form.keys()}
 
     @app.get("/request")
     def request_info(request: Request) -> dict[str, Any]:
