@@ -70,7 +70,6 @@ class FormBuilder:
         kind, params = parse_content_type(content_type) if content_type else ("", {})
         self.kind = kind
         self._raw: list[bytes] = []  # the whole body, for urlencoded and untyped bodies
-        self._size = 0
         if kind == MULTIPART:
             boundary = params.get("boundary")
             if not boundary:
@@ -96,7 +95,7 @@ class FormBuilder:
         self._upload: UploadFile | None = None
         self._text = bytearray()
         #: The body's first bytes, to tell a wrong boundary from a body cut short.
-        self._head = b""
+        self._head = bytearray()  # (appended to in place: 1-byte chunks cost no copies)
         #: Set on the first parse: the rewriter of an LF-only body's framing, or None.
         self._framing: LineBreakFraming | None = None
         self._framing_known = False
@@ -106,7 +105,6 @@ class FormBuilder:
     def feed(self, chunk: bytes) -> None:
         """Parse what ``chunk`` completes (multipart) or keep it (urlencoded)."""
         if self.kind != MULTIPART:
-            self._size += len(chunk)
             self._raw.append(chunk)
             return
         if len(self._head) < _MIN_FEED:
@@ -180,7 +178,7 @@ class FormBuilder:
     def _parse(self, data: bytes) -> None:
         if not self._framing_known:
             self._framing_known = True
-            if uses_bare_lf(self._head, self._delimiter):
+            if uses_bare_lf(bytes(self._head), self._delimiter):
                 self._framing = LineBreakFraming(self._delimiter)
         if self._framing is not None:
             data = self._framing.feed(data)
