@@ -94,6 +94,7 @@ class FormBuilder:
         self._name = ""
         self._upload: UploadFile | None = None
         self._text = bytearray()
+        self._in_memory = 0  # bytes of finished files still held in memory
         #: The body's first bytes, to tell a wrong boundary from a body cut short.
         self._head = bytearray()  # (appended to in place: 1-byte chunks cost no copies)
         #: Set on the first parse: the rewriter of an LF-only body's framing, or None.
@@ -266,6 +267,11 @@ class FormBuilder:
         if upload is not None:
             self._items.append((self._name, upload))
             self._upload = None
+            if upload.size <= self.limits.spool_size:  # still in memory: count it
+                self._in_memory += upload.size
+                if self._in_memory > self.limits.max_memory:
+                    self._in_memory -= upload.size
+                    upload.file.rollover()  # type: ignore[attr-defined]  # SpooledTemporaryFile
         else:
             self._items.append((self._name, self._text.decode("utf-8", "replace")))
             self._text.clear()

@@ -30,6 +30,8 @@ class FormLimits(msgspec.Struct, frozen=True, kw_only=True):
     max_field_size: int = 1024 * 1024
     #: Files are kept in memory up to this many bytes, then spooled to a temporary file.
     spool_size: int = 1024 * 1024
+    #: Most bytes of a form's files kept in memory together; later files go to disk whole.
+    max_memory: int = 4 * 1024 * 1024
 
 
 DEFAULT_LIMITS = FormLimits()

@@ -480,6 +480,19 @@ def test_files_spool_to_disk_and_are_closed_after_the_response(make_client: Make
     assert all(upload.file.closed for upload in seen)
 
 
+def test_many_small_files_share_one_memory_budget(make_client: MakeClient) -> None:
+    app = App(form_limits=FormLimits(spool_size=1000, max_memory=2500))
+
+    @app.post("/many")
+    def many(files: list[UploadFile]) -> list[bool]:
+        return [bool(getattr(f.file, "_rolled", False)) for f in files]
+
+    with make_client(app) as client:
+        sent = [("files", (f"{i}.bin", b"x" * 900)) for i in range(4)]
+        # 900 + 900 fit the 2500-byte budget; the third and fourth go to disk.
+        assert client.post("/many", files=sent).json() == [False, False, True, True]
+
+
 def test_a_dependency_may_read_form_fields(make_client: MakeClient) -> None:
     from duoweb import Depends
 
