@@ -12,6 +12,7 @@ from duoweb.errors import HTTPError, RequestValidationError, ValidationErrorItem
 from duoweb.params import Body, Cookie, Form, Header, Query
 from duoweb.requests import Request
 from duoweb.responses import JSONResponse, PlainTextResponse, Response, problem_response
+from duoweb.routers import Router
 from duoweb.routing import RouteDefinitionError
 from duoweb.streaming import EventSourceResponse, FileResponse, ServerSentEvent, StreamingResponse
 
@@ -84,6 +85,7 @@ __all__ = [
     "Response",
     "RouteDefinitionError",
     "RouteInfo",
+    "Router",
     "ServerSentEvent",
     "StaticFiles",
     "StreamingResponse",

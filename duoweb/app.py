@@ -4,16 +4,15 @@ from __future__ import annotations
 
 import functools
 import inspect
-import sys
 from collections.abc import Awaitable, Callable, Coroutine, Iterable, Mapping
 from typing import TYPE_CHECKING, Any, NamedTuple, TypeVar, overload
 
 from duoweb._lazy import lazy_logger
 from duoweb._serve import dispatch_sync
 from duoweb.concurrency import ThreadPool, run_on_thread_loop
-from duoweb.dependencies import DependencyOverrides
+from duoweb.dependencies import DependencyOverrides, Depends
 from duoweb.encoding import json_encode
-from duoweb.endpoints import Endpoint, WebSocketEndpoint
+from duoweb.endpoints import Endpoint, WebSocketEndpoint, describe
 from duoweb.errors import (
     ClientDisconnected,
     HTTPError,
@@ -25,13 +24,16 @@ from duoweb.middleware import is_async as is_async_middleware
 from duoweb.proxies import TrustedProxies
 from duoweb.requests import Request
 from duoweb.responses import Response, problem_response
-from duoweb.routing import RouteDefinitionError, Router, build_path, template_parameters
+from duoweb.route_decorators import RouteDecorators, RouteSpec, WebSocketSpec
+from duoweb.routers import Router, checked_prefix, included_routes
+from duoweb.routing import RouteDefinitionError, RouteTable, build_path, template_parameters
 from duoweb.wsgi import WSGIAdapter
 
 if TYPE_CHECKING:
     # Built on first use (``App.asgi``, ``run_websocket``): a WSGI app never imports them.
     from duoweb.asgi import ASGIAdapter
     from duoweb.formdata import FormLimits
+    from duoweb.mounts import Mount
     from duoweb.websockets import WebSocket
 
 H = TypeVar("H", bound=Callable[..., Any])
@@ -69,7 +71,7 @@ class RouteInfo(NamedTuple):
     is_async: bool
 
 
-class App:
+class App(RouteDecorators):
     """A duoweb application: define it once, serve it as WSGI (``app``) or ASGI (``app.asgi``).
 
     Called with two arguments the App is a PEP 3333 WSGI application; called with three it is
@@ -108,7 +110,7 @@ class App:
         self.trusted_proxies = TrustedProxies.parse(trusted_proxies)
         #: Include exception details in 500 responses. Never enable in production.
         self.debug = debug
-        self._router = Router()
+        self._router = RouteTable()
         self._endpoints: list[Endpoint] = []
         self._names: dict[str, Endpoint] = {}
         self._startup_hooks: list[Hook] = []
@@ -119,7 +121,9 @@ class App:
         self.dependency_overrides = DependencyOverrides()
         self._validation_renderer: ValidationRenderer | None = None
         self._middleware: list[Callable[..., Any]] = []
-        self._ws_router = Router()
+        self._ws_router = RouteTable()
+        #: Applications served under a path prefix (``mount``), in registration order.
+        self.mounts: list[Mount] = []
         self._ws_endpoints: list[WebSocketEndpoint] = []
         self._warned_websocket_under_wsgi = False
         self._chains: _Chains | None = None
@@ -151,9 +155,15 @@ class App:
         Built on first access, so a WSGI-only process never imports the ASGI side; every
         access returns the same object.
         """
-        from duoweb.asgi import ASGIAdapter
+        if self.mounts:
+            from duoweb.mounts_asgi import mounting_asgi_adapter
 
-        adapter: ASGIAdapter = self.__dict__.setdefault("asgi", ASGIAdapter(self))
+            made = mounting_asgi_adapter(self)
+        else:
+            from duoweb.asgi import ASGIAdapter
+
+            made = ASGIAdapter(self)
+        adapter: ASGIAdapter = self.__dict__.setdefault("asgi", made)
         return adapter
 
     # --- serving -----------------------------------------------------------------------------
@@ -170,109 +180,147 @@ class App:
 
     # --- registration ------------------------------------------------------------------------
 
-    def route(
+    def add_route(self, spec: RouteSpec) -> None:
+        """Build and register one declared HTTP route (the decorators and routers call it)."""
+        handler = spec.handler
+        path = spec.path
+        name, operation_id = self._unique_name(spec)
+        wrap = None
+        if spec.middleware:
+            from duoweb.route_middleware import middleware_wrapper
+
+            wrap = middleware_wrapper(
+                spec.middleware,
+                self.thread_pool,
+                self._error_response_sync,
+                self._error_response_async,
+            )
+        endpoint = Endpoint(
+            handler,
+            template=path,
+            template_params=template_parameters(path),
+            methods=spec.methods,
+            name=name,
+            status_code=spec.status_code,
+            max_body_size=self.max_body_size if spec.max_body_size is None else spec.max_body_size,
+            inline=spec.inline,
+            overrides=self.dependency_overrides,
+            tags=spec.tags,
+            summary=spec.summary,
+            description=spec.description,
+            deprecated=spec.deprecated,
+            operation_id=operation_id,
+            include_in_schema=spec.include_in_schema,
+            security=None if spec.security is None else [dict(req) for req in spec.security],
+            responses=dict(spec.responses),
+            localns=spec.localns,
+            form_limits=self.form_limits if spec.form_limits is None else spec.form_limits,
+            dependencies=spec.dependencies,
+            wrap=wrap,
+        )
+        self._router.add(path, spec.methods, endpoint, endpoint.param_types)
+        self._names.setdefault(endpoint.name, endpoint)
+        self._endpoints.append(endpoint)
+        self._openapi_cache.clear()
+
+    def _unique_name(self, spec: RouteSpec) -> tuple[str, str | None]:
+        """The route's name and explicit operationId, checked against the routes so far.
+
+        Two routes may share a name only at the same path. The same handler registered again
+        at another path (a router included twice) gets the first free ``name_2``,
+        ``name_3``...; two different handlers at different paths are an error naming both.
+        """
+        name = spec.name or spec.handler.__name__
+        known = self._names.get(name)
+        if known is None or known.template == spec.path:
+            return name, spec.operation_id
+        if known.handler is not spec.handler:
+            raise RouteDefinitionError(
+                f"route name {name!r} is used by {describe(known.handler)} at "
+                f"{known.template!r} and by {describe(spec.handler)} at {spec.path!r}; pass "
+                "name= to the decorator, or to include_router to namespace a router's routes"
+            )
+        counter = 2
+        while f"{name}_{counter}" in self._names:
+            counter += 1
+        suffix = f"_{counter}"
+        operation_id = None if spec.operation_id is None else spec.operation_id + suffix
+        return name + suffix, operation_id
+
+    def add_websocket(self, spec: WebSocketSpec) -> None:
+        """Build and register one declared WebSocket route."""
+        endpoint = WebSocketEndpoint(
+            spec.handler,
+            spec.path,
+            spec.name or spec.handler.__name__,
+            spec.max_message_size,
+            spec.localns,
+            dependencies=spec.dependencies,
+            middleware=spec.middleware,
+            overrides=self.dependency_overrides,
+        )
+        self._ws_router.add(spec.path, ("GET",), endpoint, endpoint.param_types)
+        self._ws_endpoints.append(endpoint)
+
+    def include_router(
         self,
-        path: str,
-        methods: Iterable[str] = ("GET",),
+        router: Router,
         *,
+        prefix: str = "",
         name: str | None = None,
-        status_code: int = 200,
-        max_body_size: int | None = None,
-        inline: bool = False,
         tags: Iterable[str] = (),
-        summary: str | None = None,
-        description: str | None = None,
-        deprecated: bool = False,
-        operation_id: str | None = None,
-        include_in_schema: bool = True,
-        security: Iterable[Mapping[str, Iterable[str]]] | None = None,
+        dependencies: Iterable[Depends] = (),
         responses: Mapping[int, Any] | None = None,
-        form_limits: FormLimits | None = None,
-    ) -> Callable[[H], H]:
-        """Register the decorated handler for ``methods`` at the path template ``path``.
+        deprecated: bool = False,
+        include_in_schema: bool = True,
+    ) -> None:
+        """Register every route of ``router`` (and of the routers it includes) on this app.
 
-        ``inline=True`` runs a ``def`` handler (and its ``def`` dependencies) directly on the
-        ASGI event loop instead of the thread pool: only for code that never blocks.
-        ``max_body_size`` and ``form_limits`` override the app's for this route. The other
-        keywords describe the operation in the OpenAPI document.
+        The routes join the app's one route table, exactly as if declared on the app. The
+        keywords add to what the router declares; ``name`` namespaces the route names.
         """
-        method_tuple = tuple(dict.fromkeys(m.upper() for m in methods))
+        routes, websockets = included_routes(
+            router,
+            prefix=prefix,
+            name=name,
+            tags=tags,
+            dependencies=dependencies,
+            responses=responses,
+            deprecated=deprecated,
+            include_in_schema=include_in_schema,
+        )
+        for spec in routes:
+            self.add_route(spec)
+        for websocket_spec in websockets:
+            self.add_websocket(websocket_spec)
 
-        def register(handler: H) -> H:
-            # The scope applying the decorator: postponed annotations may name its locals.
-            scope = sys._getframe(1).f_locals
-            endpoint = Endpoint(
-                handler,
-                template=path,
-                template_params=template_parameters(path),
-                methods=method_tuple,
-                name=name or handler.__name__,
-                status_code=status_code,
-                max_body_size=self.max_body_size if max_body_size is None else max_body_size,
-                inline=inline,
-                overrides=self.dependency_overrides,
-                tags=tuple(tags),
-                summary=summary,
-                description=description,
-                deprecated=deprecated,
-                operation_id=operation_id,
-                include_in_schema=include_in_schema,
-                security=None if security is None else [dict(req) for req in security],
-                responses=dict(responses or {}),
-                localns=scope,
-                form_limits=self.form_limits if form_limits is None else form_limits,
-            )
-            known = self._names.get(endpoint.name)
-            if known is not None and known.template != path:
-                raise RouteDefinitionError(
-                    f"route name {endpoint.name!r} is used by {known.template!r} and {path!r}; "
-                    "pass name= to tell them apart"
-                )
-            self._router.add(path, method_tuple, endpoint, endpoint.param_types)
-            self._names.setdefault(endpoint.name, endpoint)
-            self._endpoints.append(endpoint)
-            self._openapi_cache.clear()
-            return handler
+    def mount(
+        self, prefix: str, app: Any, *, name: str | None = None, include_in_schema: bool = False
+    ) -> None:
+        """Serve another application under ``prefix``: a duoweb App, a WSGI or an ASGI app.
 
-        return register
-
-    def get(self, path: str, **options: Any) -> Callable[[H], H]:
-        """Register a GET handler (HEAD is answered from it automatically)."""
-        return self.route(path, ("GET",), **options)
-
-    def post(self, path: str, **options: Any) -> Callable[[H], H]:
-        """Register a POST handler."""
-        return self.route(path, ("POST",), **options)
-
-    def put(self, path: str, **options: Any) -> Callable[[H], H]:
-        """Register a PUT handler."""
-        return self.route(path, ("PUT",), **options)
-
-    def patch(self, path: str, **options: Any) -> Callable[[H], H]:
-        """Register a PATCH handler."""
-        return self.route(path, ("PATCH",), **options)
-
-    def delete(self, path: str, **options: Any) -> Callable[[H], H]:
-        """Register a DELETE handler."""
-        return self.route(path, ("DELETE",), **options)
-
-    def websocket(
-        self, path: str, *, name: str | None = None, max_message_size: int = 1024 * 1024
-    ) -> Callable[[H], H]:
-        """Register an ``async def`` WebSocket handler at ``path`` (served under ASGI only).
-
-        The handler takes a ``WebSocket`` parameter plus any path parameters, by name.
+        Requests whose path is ``prefix`` or starts with ``prefix/`` go to ``app`` (before
+        this app's own routes) with SCRIPT_NAME / root_path extended by the prefix; its
+        startup and shutdown (hooks or lifespan) run with this app's. ``include_in_schema``
+        merges a mounted duoweb App's operations into this app's OpenAPI document, their
+        operationIds namespaced by ``name`` (default: the prefix, ``/admin`` -> ``admin``).
         """
+        from duoweb.mounts import Mount, mounting_wsgi_adapter
 
-        def register(handler: H) -> H:
-            endpoint = WebSocketEndpoint(
-                handler, path, name or handler.__name__, max_message_size, sys._getframe(1).f_locals
-            )
-            self._ws_router.add(path, ("GET",), endpoint, endpoint.param_types)
-            self._ws_endpoints.append(endpoint)
-            return handler
-
-        return register
+        if not prefix:
+            raise RouteDefinitionError("mount needs a prefix such as '/admin'")
+        if app is self:
+            raise RouteDefinitionError("an app cannot mount itself")
+        mount = Mount(checked_prefix(prefix), app, name, include_in_schema)
+        for known in self.mounts:
+            if known.prefix == mount.prefix:
+                raise RouteDefinitionError(f"two apps are mounted at {prefix!r}")
+        if not self.mounts:
+            # From now on requests look for a mount first: apps without mounts never do.
+            self.wsgi = mounting_wsgi_adapter(self)
+            self.__dict__.pop("asgi", None)
+        self.mounts.append(mount)
+        self._openapi_cache.clear()
 
     def match_websocket(self, path: str) -> tuple[WebSocketEndpoint, dict[str, Any]] | None:
         """The WebSocket route for ``path`` and its converted parameters, if any."""
@@ -283,6 +331,17 @@ class App:
         return endpoint, params
 
     async def run_websocket(self, endpoint: WebSocketEndpoint, websocket: WebSocket) -> None:
+        """Run a WebSocket route: its dependencies and router middleware, then its handler."""
+        if endpoint.dependencies or endpoint.middleware:
+            from duoweb.websocket_gate import run_guarded
+
+            await run_guarded(self, endpoint, websocket)
+            return
+        await self.run_websocket_handler(endpoint, websocket)
+
+    async def run_websocket_handler(
+        self, endpoint: WebSocketEndpoint, websocket: WebSocket
+    ) -> None:
         """Run a WebSocket handler; errors close the connection (1011) and are logged."""
         from duoweb.websockets import CloseCode, WebSocketDisconnect, WebSocketState
 
@@ -367,7 +426,12 @@ class App:
         if document is None:
             from duoweb.openapi import build_document
 
-            document = self._openapi_cache[version] = build_document(self, version)
+            document = build_document(self, version)
+            if any(mount.include_in_schema for mount in self.mounts):
+                from duoweb.openapi_mounts import merge_mounted
+
+                merge_mounted(document, self.mounts, version)
+            self._openapi_cache[version] = document
         return document
 
     def url_for(self, name: str, /, **params: Any) -> str:
@@ -380,16 +444,23 @@ class App:
     # --- lifecycle (called by the protocol adapters and the test client) ---------------------
 
     def run_startup_sync(self) -> None:
-        """Run the startup hooks from synchronous code."""
+        """Run the startup hooks from synchronous code, then start the mounted apps."""
         self._router.compile()
         self._ws_router.compile()
         for hook in self._startup_hooks:
             result = hook()
             if inspect.isawaitable(result):
                 run_on_thread_loop(_as_coroutine(result))
+        for mount in self.mounts:
+            mount.start_sync()
 
     def run_shutdown_sync(self) -> None:
-        """Run the shutdown hooks from synchronous code, all of them even if one fails."""
+        """Stop the mounted apps, then run the shutdown hooks, all of them even if one fails."""
+        for mount in reversed(self.mounts):
+            try:
+                mount.stop_sync()
+            except Exception:
+                logger.exception("stopping the app mounted at %s failed", mount.prefix)
         for hook in self._shutdown_hooks:
             try:
                 result = hook()
@@ -400,16 +471,23 @@ class App:
         self.thread_pool.shutdown()
 
     async def run_startup_async(self) -> None:
-        """Run the startup hooks on the running event loop."""
+        """Run the startup hooks on the running event loop, then start the mounted apps."""
         self._router.compile()
         self._ws_router.compile()
         for hook in self._startup_hooks:
             result = hook()
             if inspect.isawaitable(result):
                 await result
+        for mount in self.mounts:
+            await mount.start_async()
 
     async def run_shutdown_async(self) -> None:
-        """Run the shutdown hooks on the running event loop, all of them even if one fails."""
+        """Stop the mounted apps, then run the shutdown hooks, all of them even if one fails."""
+        for mount in reversed(self.mounts):
+            try:
+                await mount.stop_async()
+            except Exception:
+                logger.exception("stopping the app mounted at %s failed", mount.prefix)
         for hook in self._shutdown_hooks:
             try:
                 result = hook()

@@ -37,6 +37,11 @@ if TYPE_CHECKING:
     from duoweb.formdata import FormLimits
 
 Handler = Callable[..., Any]
+#: (respond_sync, respond_async) -> the same pair wrapped, e.g. in router middleware.
+ResponderWrapper = Callable[
+    [Callable[[Request], Response], Callable[[Request, "ThreadPool"], Any]],
+    tuple[Callable[[Request], Response], Callable[[Request, "ThreadPool"], Any]],
+]
 
 logger = lazy_logger("duoweb", globals())
 
@@ -362,6 +367,41 @@ def provider_kind(provider: Callable[..., Any]) -> str:
     return "function"
 
 
+def plan_dependency_graph(
+    named: list[tuple[str, Depends]],
+    unnamed: tuple[Depends, ...],
+    template_params: Mapping[str, Any],
+    localns: Mapping[str, Any] | None,
+    overrides: Mapping[Callable[..., Any], Callable[..., Any]],
+) -> tuple[list[tuple[str, object]], list[DependencyNode]]:
+    """The providers to run, in order, and where the ``named`` parameters find their values.
+
+    ``unnamed`` (route and router dependencies) come first and feed no parameter; a provider
+    asked for twice (with caching) is one node, run once.
+    """
+    nodes: dict[object, DependencyNode] = {}
+    visiting: set[object] = set()
+
+    def visit(depends: Depends) -> object:
+        provider = overrides.get(depends.provider, depends.provider)
+        key: object = depends.provider if depends.use_cache else object()
+        if key in nodes:
+            return key
+        if key in visiting:
+            raise RouteDefinitionError(f"dependency cycle through {describe(provider)}")
+        visiting.add(key)
+        plan = plan_signature(provider, template_params, localns)
+        needs = [(name, visit(inner)) for name, inner in plan.dependencies]
+        nodes[key] = DependencyNode(key, provider, plan, provider_kind(provider), needs)
+        visiting.discard(key)
+        return key
+
+    for depends in unnamed:
+        visit(depends)
+    needs: list[tuple[str, object]] = [(name, visit(depends)) for name, depends in named]
+    return needs, list(nodes.values())
+
+
 class Endpoint:
     """One route's handler with everything per-request work needs, computed at startup."""
 
@@ -387,8 +427,15 @@ class Endpoint:
         responses: dict[int, Any] | None = None,
         localns: Mapping[str, Any] | None = None,
         form_limits: FormLimits | None = None,
+        dependencies: tuple[Depends, ...] = (),
+        wrap: ResponderWrapper | None = None,
     ) -> None:
         self.handler = handler
+        #: Route and router dependencies: run before the handler, results discarded. With the
+        #: handler's own they make up ``nodes``, the route's whole dependency graph.
+        self.dependencies = dependencies
+        #: Wraps the responders (router middleware); None for most routes.
+        self.wrap = wrap
         self._localns = localns
         self.template = template
         self.template_params = template_params
@@ -440,7 +487,7 @@ class Endpoint:
             )
         self.reads_body = self._reads_body()
         #: No dependencies: the handler's own parameters are all there is to extract.
-        self.simple = not self.plan.dependencies
+        self.simple = not self.plan.dependencies and not dependencies
         #: Only path parameters: the router's params dict is the argument dict as it is.
         self.path_only = (
             self.simple
@@ -449,7 +496,7 @@ class Endpoint:
             and self.plan.request is None
         )
         #: ...and a def handler: the dispatcher may call it with no further ceremony.
-        self.direct = self.path_only and not self.is_async
+        self.direct = self.path_only and not self.is_async and wrap is None
         #: Turn a handler result into a Response, as the return annotation says.
         self.render = self.response_plan.render
 
@@ -458,33 +505,21 @@ class Endpoint:
     def plan_dependencies(self) -> None:
         """(Re)build the ordered provider list, applying the app's dependency overrides."""
         version = getattr(self._overrides, "version", 0)
-        if not self.plan.dependencies:  # most routes: nothing to plan
-            self.needs = []
+        if not self.plan.dependencies and not self.dependencies:  # most routes: nothing to plan
+            self.needs: list[tuple[str, object]] = []
             self.nodes = []
             self.stacked = False
             self.sync_inline = self.inline and not self.is_async
             self._overrides_version = version
-            self._plan_form()
+            self._plan_responders()
             return
-        nodes: dict[object, DependencyNode] = {}
-        visiting: set[object] = set()
-
-        def visit(depends: Depends) -> object:
-            provider = self._overrides.get(depends.provider, depends.provider)
-            key: object = depends.provider if depends.use_cache else object()
-            if key in nodes:
-                return key
-            if key in visiting:
-                raise RouteDefinitionError(f"dependency cycle through {describe(provider)}")
-            visiting.add(key)
-            plan = plan_signature(provider, self.template_params, self._localns)
-            needs = [(name, visit(inner)) for name, inner in plan.dependencies]
-            nodes[key] = DependencyNode(key, provider, plan, provider_kind(provider), needs)
-            visiting.discard(key)
-            return key
-
-        self.needs = [(name, visit(depends)) for name, depends in self.plan.dependencies]
-        self.nodes = list(nodes.values())
+        self.needs, self.nodes = plan_dependency_graph(
+            self.plan.dependencies,
+            self.dependencies,
+            self.template_params,
+            self._localns,
+            self._overrides,
+        )
         #: Some provider is a generator: calls need an exit stack for its cleanup.
         self.stacked = any(node.kind in ("generator", "asyncgen") for node in self.nodes)
         #: Under ASGI, run the whole call synchronously on the loop: the route is inline and
@@ -495,29 +530,33 @@ class Endpoint:
             and all(node.kind in ("function", "generator") for node in self.nodes)
         )
         self._overrides_version = version
-        self._plan_form()
+        self._plan_responders()
 
-    def _plan_form(self) -> None:
-        """A route that reads a form parses it (streamed) before extracting its arguments.
+    def _plan_responders(self) -> None:
+        """Wrap the responders for a form body and for router middleware, when the route has them.
 
-        The wrapped responders are instance attributes, so routes without forms pay nothing.
+        A route that reads a form parses it (streamed) before extracting its arguments. The
+        wrapped responders are instance attributes, so routes without either pay nothing.
         """
         #: Some parameter of the handler or a dependency comes from a form body.
         self.reads_form = self.plan.form or any(node.plan.form for node in self.nodes)
-        if not self.reads_form:
-            self.__dict__.pop("respond_sync", None)
-            self.__dict__.pop("respond_async", None)
+        self.__dict__.pop("respond_sync", None)
+        self.__dict__.pop("respond_async", None)
+        if not self.reads_form and self.wrap is None:
             return
-        self.sync_inline = False  # the form is received before anything else runs
-        if "respond_sync" not in self.__dict__:
+        self.sync_inline = False  # the form is received, or the middleware run, first
+        respond_sync: Any = functools.partial(Endpoint.respond_sync, self)
+        respond_async: Any = functools.partial(Endpoint.respond_async, self)
+        if self.reads_form:
             from duoweb.form_params import form_responders
 
-            self.respond_sync, self.respond_async = form_responders(  # type: ignore[method-assign,assignment]
-                functools.partial(Endpoint.respond_sync, self),
-                functools.partial(Endpoint.respond_async, self),
-                self.form_limits,
-                self.max_body_size,
+            respond_sync, respond_async = form_responders(
+                respond_sync, respond_async, self.form_limits, self.max_body_size
             )
+        if self.wrap is not None:
+            respond_sync, respond_async = self.wrap(respond_sync, respond_async)
+        self.respond_sync = respond_sync  # type: ignore[method-assign]
+        self.respond_async = respond_async  # type: ignore[method-assign]
 
     def _path_names_used(self) -> set[str]:
         used = set(self.plan.path)
@@ -542,7 +581,7 @@ class Endpoint:
         self, request: Request
     ) -> tuple[dict[str, Any], list[dict[str, Any]] | tuple[()]]:
         """The handler's and providers' own arguments, all checked together (one 422)."""
-        if self.plan.dependencies:
+        if not self.simple:
             self._refresh()
         errors: list[ValidationErrorItem] = []
         nodes = self.nodes
@@ -739,6 +778,10 @@ class WebSocketEndpoint:
         name: str,
         max_message_size: int,
         localns: Mapping[str, Any] | None = None,
+        *,
+        dependencies: tuple[Depends, ...] = (),
+        middleware: tuple[Callable[..., Any], ...] = (),
+        overrides: Mapping[Callable[..., Any], Callable[..., Any]] | None = None,
     ) -> None:
         from duoweb.routing import template_parameters
         from duoweb.websockets import WebSocket
@@ -769,3 +812,45 @@ class WebSocketEndpoint:
                 )
         if not self.websocket_param:
             raise RouteDefinitionError(f"{where}: needs a parameter annotated WebSocket")
+        #: Route and router dependencies, run with the handshake before the handler.
+        self.dependencies = dependencies
+        #: Router middleware around the handshake and the session, outermost first.
+        self.middleware = middleware
+        self._template_params = template_params
+        self._localns = localns
+        self._overrides: Mapping[Callable[..., Any], Callable[..., Any]] = overrides or {}
+        self._overrides_version = -1
+        #: The providers to run, in order (the route's dependency graph).
+        self.nodes: list[DependencyNode] = []
+        self.plan_dependencies()
+
+    def plan_dependencies(self) -> None:
+        """(Re)build the provider list, applying the app's dependency overrides."""
+        self._overrides_version = getattr(self._overrides, "version", 0)
+        if not self.dependencies:
+            return
+        _, self.nodes = plan_dependency_graph(
+            [], self.dependencies, self._template_params, self._localns, self._overrides
+        )
+        for node in self.nodes:
+            if node.plan.body is not None or node.plan.form:
+                raise RouteDefinitionError(
+                    f"{describe(node.provider)}: a WebSocket route's dependency cannot read "
+                    "a request body"
+                )
+
+    async def run_dependencies(
+        self, request: Request, stack: contextlib.AsyncExitStack, pool: ThreadPool
+    ) -> None:
+        """Run the route's providers for the handshake ``request``; failures raise."""
+        if getattr(self._overrides, "version", 0) != self._overrides_version:
+            self.plan_dependencies()
+        errors: list[ValidationErrorItem] = []
+        provider_args = [node.plan.extract(request, errors) for node in self.nodes]
+        if errors:
+            raise RequestValidationError(errors)
+        values: dict[object, Any] = {}
+        for node, kwargs in zip(self.nodes, provider_args, strict=True):
+            for name, key in node.needs:
+                kwargs[name] = values[key]
+            values[node.key] = await _call_provider_async(node, kwargs, stack, pool, False)

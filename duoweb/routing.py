@@ -1,4 +1,4 @@
-"""The router chosen by duoweb._select, and how handler annotations pick path converters."""
+"""The route table chosen by duoweb._select, and how handler annotations pick path converters."""
 
 from __future__ import annotations
 
@@ -8,11 +8,12 @@ from typing import TYPE_CHECKING, Any
 from duoweb._route_templates import BUILTIN_KINDS, RouteDefinitionError, build_path, parse_template
 
 if TYPE_CHECKING:
-    from duoweb._router_py import Router
+    from duoweb._router_py import Router as RouteTable
 else:
     from duoweb import _select
 
-    Router = _select.load("router").Router
+    #: The compiled route table (its class is ``Router`` inside the speedup modules).
+    RouteTable = _select.load("router").Router
 
 #: Converter name for each annotation a path parameter may carry.
 CONVERTER_FOR_TYPE: dict[Any, str] = {
@@ -32,7 +33,7 @@ __all__ = [
     "BUILTIN_KINDS",
     "CONVERTER_FOR_TYPE",
     "RouteDefinitionError",
-    "Router",
+    "RouteTable",
     "build_path",
     "template_parameters",
 ]

@@ -70,6 +70,11 @@ class WebSocket:
         self._query: QueryParams | None = None
 
     @property
+    def scope(self) -> dict[str, Any]:
+        """The ASGI websocket scope of the handshake."""
+        return self._scope
+
+    @property
     def headers(self) -> Headers:
         """The handshake request's headers."""
         if self._headers is None:

@@ -1,0 +1,202 @@
+"""The route decorators ``App`` and ``Router`` share, and the route records they produce.
+
+One module keeps both classes' options in sync: each decorator builds a ``RouteSpec`` (or a
+``WebSocketSpec``) and hands it to the class's ``add_route`` / ``add_websocket``.
+"""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Callable, Iterable, Mapping
+from typing import TYPE_CHECKING, Any, TypeVar
+
+import msgspec
+
+from duoweb.dependencies import Depends
+
+if TYPE_CHECKING:
+    from duoweb.formdata import FormLimits
+
+H = TypeVar("H", bound=Callable[..., Any])
+
+
+class RouteSpec(msgspec.Struct, frozen=True):
+    """One HTTP route as declared: handler, path and every option, before the App builds it."""
+
+    handler: Callable[..., Any]
+    path: str
+    methods: tuple[str, ...]
+    #: The route's name (None: the handler's ``__name__``).
+    name: str | None = None
+    status_code: int = 200
+    #: None: the App's own limit.
+    max_body_size: int | None = None
+    inline: bool = False
+    tags: tuple[str, ...] = ()
+    summary: str | None = None
+    description: str | None = None
+    deprecated: bool = False
+    operation_id: str | None = None
+    include_in_schema: bool = True
+    security: tuple[dict[str, tuple[str, ...]], ...] | None = None
+    responses: dict[int, Any] = {}
+    #: None: the App's own form limits.
+    form_limits: Any = None
+    #: Run before the handler (outermost router's first); their results are discarded.
+    dependencies: tuple[Depends, ...] = ()
+    #: Router middleware around this route only, outermost first.
+    middleware: tuple[Callable[..., Any], ...] = ()
+    #: The scope that applied the decorator: postponed annotations may name its locals.
+    localns: Mapping[str, Any] | None = None
+
+
+class WebSocketSpec(msgspec.Struct, frozen=True):
+    """One WebSocket route as declared."""
+
+    handler: Callable[..., Any]
+    path: str
+    name: str | None = None
+    max_message_size: int = 1024 * 1024
+    #: Run before the handler, with the handshake as their request; results are discarded.
+    dependencies: tuple[Depends, ...] = ()
+    #: Router middleware around the handshake, outermost first.
+    middleware: tuple[Callable[..., Any], ...] = ()
+    localns: Mapping[str, Any] | None = None
+
+
+def checked_dependencies(dependencies: Iterable[Depends]) -> tuple[Depends, ...]:
+    """``dependencies`` as a tuple, refusing anything but ``Depends(...)`` markers."""
+    found = tuple(dependencies)
+    for item in found:
+        if not isinstance(item, Depends):
+            raise TypeError(f"dependencies= takes Depends(...) markers, got {item!r}")
+    return found
+
+
+class RouteDecorators:
+    """``route``/``get``/``post``/``put``/``patch``/``delete``/``websocket`` for a route holder."""
+
+    def add_route(self, spec: RouteSpec) -> None:
+        """Take one declared HTTP route (the App builds it, a Router records it)."""
+        raise NotImplementedError
+
+    def add_websocket(self, spec: WebSocketSpec) -> None:
+        """Take one declared WebSocket route."""
+        raise NotImplementedError
+
+    def route(
+        self,
+        path: str,
+        methods: Iterable[str] = ("GET",),
+        *,
+        name: str | None = None,
+        status_code: int = 200,
+        max_body_size: int | None = None,
+        inline: bool = False,
+        tags: Iterable[str] = (),
+        summary: str | None = None,
+        description: str | None = None,
+        deprecated: bool = False,
+        operation_id: str | None = None,
+        include_in_schema: bool = True,
+        security: Iterable[Mapping[str, Iterable[str]]] | None = None,
+        responses: Mapping[int, Any] | None = None,
+        form_limits: FormLimits | None = None,
+        dependencies: Iterable[Depends] = (),
+    ) -> Callable[[H], H]:
+        """Register the decorated handler for ``methods`` at the path template ``path``.
+
+        ``inline=True`` runs a ``def`` handler (and its ``def`` dependencies) directly on the
+        ASGI event loop instead of the thread pool: only for code that never blocks.
+        ``max_body_size`` and ``form_limits`` override the app's for this route.
+        ``dependencies`` run before the handler, their results discarded (an ``HTTPError``
+        one raises is the answer). The other keywords describe the operation in the OpenAPI
+        document.
+        """
+        method_tuple = tuple(dict.fromkeys(m.upper() for m in methods))
+        route_dependencies = checked_dependencies(dependencies)
+        requirements = (
+            None
+            if security is None
+            else tuple({key: tuple(scopes) for key, scopes in req.items()} for req in security)
+        )
+
+        def register(handler: H) -> H:
+            # The frame applying the decorator, whichever class this method belongs to.
+            scope = sys._getframe(1).f_locals
+            self.add_route(
+                RouteSpec(
+                    handler,
+                    path,
+                    method_tuple,
+                    name=name,
+                    status_code=status_code,
+                    max_body_size=max_body_size,
+                    inline=inline,
+                    tags=tuple(tags),
+                    summary=summary,
+                    description=description,
+                    deprecated=deprecated,
+                    operation_id=operation_id,
+                    include_in_schema=include_in_schema,
+                    security=requirements,
+                    responses=dict(responses or {}),
+                    form_limits=form_limits,
+                    dependencies=route_dependencies,
+                    localns=scope,
+                )
+            )
+            return handler
+
+        return register
+
+    def get(self, path: str, **options: Any) -> Callable[[H], H]:
+        """Register a GET handler (HEAD is answered from it automatically)."""
+        return self.route(path, ("GET",), **options)
+
+    def post(self, path: str, **options: Any) -> Callable[[H], H]:
+        """Register a POST handler."""
+        return self.route(path, ("POST",), **options)
+
+    def put(self, path: str, **options: Any) -> Callable[[H], H]:
+        """Register a PUT handler."""
+        return self.route(path, ("PUT",), **options)
+
+    def patch(self, path: str, **options: Any) -> Callable[[H], H]:
+        """Register a PATCH handler."""
+        return self.route(path, ("PATCH",), **options)
+
+    def delete(self, path: str, **options: Any) -> Callable[[H], H]:
+        """Register a DELETE handler."""
+        return self.route(path, ("DELETE",), **options)
+
+    def websocket(
+        self,
+        path: str,
+        *,
+        name: str | None = None,
+        max_message_size: int = 1024 * 1024,
+        dependencies: Iterable[Depends] = (),
+    ) -> Callable[[H], H]:
+        """Register an ``async def`` WebSocket handler at ``path`` (served under ASGI only).
+
+        The handler takes a ``WebSocket`` parameter plus any path parameters, by name.
+        ``dependencies`` run with the handshake before it; one that fails refuses the
+        connection.
+        """
+        route_dependencies = checked_dependencies(dependencies)
+
+        def register(handler: H) -> H:
+            self.add_websocket(
+                WebSocketSpec(
+                    handler,
+                    path,
+                    name=name,
+                    max_message_size=max_message_size,
+                    dependencies=route_dependencies,
+                    localns=sys._getframe(1).f_locals,
+                )
+            )
+            return handler
+
+        return register
