@@ -84,7 +84,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parser.parse_args(argv)
     names = list(ROUTER_CONTENDERS)
     with ThreadPoolExecutor(max_workers=2) as pool:
-        counts = dict(zip(names, pool.map(lambda n: per_request(n, args.requests), names)))
+        counts = dict(
+            zip(names, pool.map(lambda n: per_request(n, args.requests), names), strict=True)
+        )
     print("| mode | direct (instr/req) | 3 nested routers (instr/req) | nested / direct |")
     print("|---|---:|---:|---:|")
     for mode in ("wsgi", "asgi"):
