@@ -295,3 +295,50 @@ def test_lazy_logger_rebinds_the_name_to_the_logger_on_first_use() -> None:
     namespace["log"] = lazy_logger("duoweb.test-lazy", namespace, "log")
     assert namespace["log"].name == "duoweb.test-lazy"
     assert namespace["log"] is logging.getLogger("duoweb.test-lazy")
+
+
+def test_routers_and_wsgi_mounts_import_no_bridge_or_async_machinery() -> None:
+    report = run_fresh(
+        """
+        from typing import Annotated
+        from duoweb import Depends, Header, Router
+
+        def require_key(x_key: Annotated[str | None, Header()] = None) -> None:
+            pass
+
+        users = Router(prefix="/users", dependencies=[Depends(require_key)])
+
+        @users.get("/{user_id}")
+        def get_user(user_id: int) -> dict[str, int]:
+            return {"id": user_id}
+
+        api = Router(prefix="/api")
+        api.include_router(users)
+        plain = App()
+        plain.include_router(api)
+        report["plain"] = call_wsgi(plain, "/api/users/3")
+        report["mounts_before"] = imported(("duoweb.mounts",))
+
+        def legacy(environ, start_response):
+            start_response("200 OK", [])
+            return [environ["SCRIPT_NAME"].encode()]
+
+        admin = App()
+
+        @admin.get("/ping")
+        def ping() -> str:
+            return "pong"
+
+        site = App()
+        site.mount("/legacy", legacy)
+        site.mount("/admin", admin)
+        report["legacy"] = call_wsgi(site, "/legacy/x")
+        report["admin"] = call_wsgi(site, "/admin/ping")
+        report["imported"] = imported((*NOT_FOR_WSGI, "a2wsgi", "duoweb.asgi"))
+        """
+    )
+    assert report["plain"] == ("200 OK", b'{"id":3}')
+    assert report["mounts_before"] == []
+    assert report["legacy"] == ("200 OK", b"/legacy")
+    assert report["admin"] == ("200 OK", b'"pong"')
+    assert report["imported"] == []
