@@ -233,6 +233,7 @@ class App(RouteDecorators):
         name = spec.name or spec.handler.__name__
         known = self._names.get(name)
         if known is None or known.template == spec.path:
+            self._check_operation_id(spec)
             return name, spec.operation_id
         if known.handler is not spec.handler:
             raise RouteDefinitionError(
@@ -246,6 +247,17 @@ class App(RouteDecorators):
         suffix = f"_{counter}"
         operation_id = None if spec.operation_id is None else spec.operation_id + suffix
         return name + suffix, operation_id
+
+    def _check_operation_id(self, spec: RouteSpec) -> None:
+        """Two different handlers given one explicit operation_id: an error naming both."""
+        if spec.operation_id is None:
+            return
+        for endpoint in self._endpoints:
+            if endpoint.operation_id == spec.operation_id and endpoint.handler is not spec.handler:
+                raise RouteDefinitionError(
+                    f"operation_id {spec.operation_id!r} is given to {describe(endpoint.handler)} "
+                    f"at {endpoint.template!r} and to {describe(spec.handler)} at {spec.path!r}"
+                )
 
     def add_websocket(self, spec: WebSocketSpec) -> None:
         """Build and register one declared WebSocket route."""

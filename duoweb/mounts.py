@@ -183,7 +183,11 @@ class Mount:
             threading.Thread(target=loop.run_forever, name="duoweb-mount", daemon=True).start()
             app = WithState(self.app, self.state)
             self._lifespan = LifespanRunner(app, self.state)
-            asyncio.run_coroutine_threadsafe(self._lifespan.startup(), loop).result()
+            try:
+                asyncio.run_coroutine_threadsafe(self._lifespan.startup(), loop).result()
+            except BaseException:
+                loop.call_soon_threadsafe(loop.stop)  # the next start makes a new one
+                raise
             self._bridge = ASGIMiddleware(app, loop=loop)  # type: ignore[arg-type]
             self._bridge_loop = loop
 

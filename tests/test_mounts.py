@@ -220,3 +220,33 @@ def test_an_app_without_mounts_keeps_the_plain_adapters() -> None:
     app = App()
     assert type(app.wsgi) is WSGIAdapter
     assert type(app.asgi) is ASGIAdapter
+
+
+async def failing_lifespan(scope: dict[str, Any], receive: Any, send: Any) -> None:
+    """An ASGI app whose startup fails."""
+    assert scope["type"] == "lifespan"
+    await receive()
+    await send({"type": "lifespan.startup.failed", "message": "no cache server"})
+
+
+def test_a_mounted_asgi_app_failing_to_start_fails_the_parent_clearly() -> None:
+    app = App()
+    app.mount("/live", failing_lifespan)
+    client = TestClient(app)  # WSGI: every request until a start succeeds is a 503
+    assert client.get("/live/x").status_code == 503
+    assert client.get("/other").status_code == 503
+    with pytest.raises(RuntimeError, match="no cache server"), TestClient(app, "asgi"):
+        pass
+
+
+def test_an_asgi_app_without_lifespan_support_is_served(make_client: MakeClient) -> None:
+    async def bare(scope: dict[str, Any], receive: Any, send: Any) -> None:
+        if scope["type"] != "http":
+            raise RuntimeError("only http")  # the spec's way to say: no lifespan here
+        await send({"type": "http.response.start", "status": 204, "headers": []})
+        await send({"type": "http.response.body", "body": b""})
+
+    app = App()
+    app.mount("/bare", bare)
+    with make_client(app) as client:
+        assert client.get("/bare").status_code == 204
