@@ -214,6 +214,8 @@ class Mount:
         inner["SCRIPT_NAME"] = environ.get("SCRIPT_NAME", "") + self._wsgi_prefix
         inner["PATH_INFO"] = environ.get("PATH_INFO", "")[len(self._wsgi_prefix) :]
         if self.kind == "duoweb":
+            if not inner["PATH_INFO"]:
+                inner["PATH_INFO"] = "/"  # the prefix itself is a mounted App's "/"
             target: Any = self.app.wsgi
         elif self.kind == "wsgi":
             target = self.app
@@ -254,6 +256,10 @@ class Mount:
         """Serve one http/websocket scope: root_path gains the prefix, path stays whole."""
         inner = dict(scope)
         inner["root_path"] = scope.get("root_path", "") + self.prefix
+        if self.kind == "duoweb" and inner["path"] == inner["root_path"]:
+            inner["path"] += "/"  # the prefix itself is a mounted App's "/"
+            if isinstance(scope.get("raw_path"), bytes):
+                inner["raw_path"] = scope["raw_path"] + b"/"
         target = self._bridge
         if target is None:
             raise RuntimeError(f"the app mounted at {self.prefix!r} was not started")

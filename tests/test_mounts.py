@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 
-from duoweb import App, Request
+from duoweb import App, Request, Response
 from duoweb.testing import TestClient
 from tests.conftest import MakeClient
 
@@ -62,6 +62,18 @@ def admin_app(asynchronous: bool, events: list[str]) -> App:
         response.set_header("x-admin", "1")
         return response
 
+    @admin.exception_handler(LookupError)
+    def not_found(request: Request, exc: LookupError) -> Response:
+        return Response(b"admin: no such thing", status_code=409)
+
+    @admin.get("/")
+    def root() -> str:
+        return "admin root"
+
+    @admin.get("/lookup")
+    def lookup() -> int:
+        raise KeyError("nothing")
+
     if asynchronous:
 
         @admin.get("/users/{user_id}")
@@ -97,6 +109,8 @@ def test_a_mounted_duoweb_app_keeps_its_middleware_hooks_and_errors(
         missing = client.get("/admin/nothing")  # the mounted app's own 404, through its middleware
         assert missing.status_code == 404
         assert missing.headers["x-admin"] == "1"
+        assert client.get("/admin").json() == client.get("/admin/").json() == "admin root"
+        assert client.get("/admin/lookup").text == "admin: no such thing"  # its own handler
         assert client.get("/administrator").status_code == 404  # not under the prefix
         assert client.get("/").json() == "home"
         assert client.get("/admin/openapi.json").json()["info"]["title"] == "Admin"
