@@ -17,6 +17,7 @@ SPEEDUP_MODULES: dict[str, tuple[str, str]] = {
     "headers": ("duoweb._speedups._headers", "duoweb._headers_py"),
     "messages": ("duoweb._speedups._messages", "duoweb._messages_py"),
     "serve": ("duoweb._speedups._serve", "duoweb._serve_py"),
+    "multipart": ("duoweb._speedups._multipart", "duoweb._multipart_py"),
 }
 
 EXTENSIONS_DISABLED = os.environ.get("DUOWEB_NO_EXTENSIONS", "") not in ("", "0")

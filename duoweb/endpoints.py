@@ -323,13 +323,8 @@ def _plan_form_parameter(
             if scalar is not None:
                 plan.scalars.append(scalar)
                 return
-        try:
-            from duoweb.form_params import plan_form_parameter
-        except ImportError as exc:
-            raise RouteDefinitionError(
-                f"{where}: form parameter {name!r} needs the multipart package "
-                "(pip install 'duoweb[forms]')"
-            ) from exc
+        from duoweb.form_params import plan_form_parameter
+
         part = plan_form_parameter(name, annotation, metadata, default, form_marker)
     except RouteDefinitionError:
         raise

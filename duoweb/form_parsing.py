@@ -1,19 +1,24 @@
 """A request body into FormData as it arrives: urlencoded or multipart, within FormLimits.
 
-Multipart is parsed by the ``multipart`` library's push parser (chosen by measurement, see
-docs/architecture.md), fed chunk by chunk from the request's body reader; file parts go to
-their spool as they are parsed. Every malformation is a 400 problem saying what is wrong,
-every limit a 413.
+Multipart is parsed by duoweb's own streaming push parser (duoweb._multipart: compiled,
+with a pure-Python twin), fed chunk by chunk from the request's body reader; file parts go to
+their spool as they are parsed, so no file is ever whole in memory. Every malformation is a
+400 problem saying what is wrong, every limit a 413.
 """
 
 from __future__ import annotations
 
 import re
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 from urllib.parse import unquote_to_bytes
 
-import multipart
-
+from duoweb._multipart import (
+    MalformedMultipart,
+    MultipartParser,
+    PartHead,
+    PartHeadersTooLarge,
+    TooManyParts,
+)
 from duoweb.errors import HTTPError
 from duoweb.form_linebreaks import LineBreakFraming, uses_bare_lf
 from duoweb.formdata import FormData, FormLimits, UploadFile
@@ -33,28 +38,6 @@ _MIN_FEED = 16 * 1024
 _MAX_HEADER_LINES = 16
 
 _FILENAME_STAR = re.compile(r";\s*filename\*\s*=\s*\"?([^;\"\s]*)", re.IGNORECASE)
-
-#: The parser's own messages, said the way a client can act on them.
-_MESSAGES = {
-    "Missing Content-Disposition segment header": "A part has no Content-Disposition header.",
-    "Invalid Content-Disposition segment header: Wrong type": (
-        "A part's Content-Disposition is not form-data."
-    ),
-    "Malformed segment header": (
-        "A part's headers are malformed: a line without ':', or no blank line before its content."
-    ),
-    "Invalid segment header name": "A part has a header with an invalid name.",
-    "Segment header failed to decode": "A part's headers are not valid UTF-8.",
-    "Invalid line break in segment header": "Multipart line breaks must be CRLF (RFC 7578).",
-    "Invalid line break after first boundary": "Multipart line breaks must be CRLF (RFC 7578).",
-    "Unexpected byte in front of first boundary": (
-        "The first boundary must start a line of the multipart body."
-    ),
-    "Unexpected byte after first boundary": "A boundary line has bytes after the boundary.",
-    "Unexpected bytes after boundary": "A boundary line has bytes after the boundary.",
-    "Maximum segment header length exceeded": "",  # replaced by the limit's own message
-    "Maximum segment header count exceeded": "A part has too many header lines.",
-}
 
 
 def unsupported_media_type() -> HTTPError:
@@ -76,20 +59,19 @@ class FormBuilder:
                 raise HTTPError(400, "multipart/form-data needs a boundary parameter.")
             self._delimiter = b"--" + boundary.encode("latin-1", "replace")
             try:
-                self._parser = multipart.PushMultipartParser(
-                    boundary,
-                    max_header_size=limits.max_part_header_size,
-                    max_header_count=_MAX_HEADER_LINES,
-                    max_segment_count=limits.max_parts + 1,
+                self._parser = MultipartParser(
+                    self._delimiter[2:],
+                    limits.max_part_header_size,
+                    _MAX_HEADER_LINES,
+                    limits.max_parts,
                 )
-            except multipart.MultipartError:
+            except MalformedMultipart:
                 raise HTTPError(400, "The multipart boundary is not valid.") from None
         elif kind and kind != URLENCODED:
             raise unsupported_media_type()
         self._items: list[tuple[str, str | UploadFile]] = []
         self._pending: list[bytes] = []
         self._pending_size = 0
-        self._parts = 0
         self._files = 0
         self._name = ""
         self._upload: UploadFile | None = None
@@ -134,18 +116,14 @@ class FormBuilder:
             self._pending.clear()
         if self._framing is not None:
             self._parse(self._framing.flush())
-        try:
-            self._parser.close()
-        except multipart.MultipartError:
-            if self._parts == 0 and self._delimiter not in self._head:
+        if not self._parser.complete:
+            if self._parser.parts == 0 and self._delimiter not in self._head:
                 raise HTTPError(
                     400,
                     "The body has no part delimited by the boundary in Content-Type "
                     "(wrong boundary, or not multipart at all).",
-                ) from None
-            raise HTTPError(
-                400, "The multipart body ends before its final boundary (truncated?)."
-            ) from None
+                )
+            raise HTTPError(400, "The multipart body ends before its final boundary (truncated?).")
         for _, value in self._items:
             if isinstance(value, UploadFile):
                 value.file.seek(0)
@@ -183,68 +161,40 @@ class FormBuilder:
                 self._framing = LineBreakFraming(self._delimiter)
         if self._framing is not None:
             data = self._framing.feed(data)
-        if not data:
-            return  # (an empty chunk would tell the parser the body has ended)
         try:
-            for event in self._parser.parse(data):
-                if event is None:
-                    self._end_part()
-                elif event.__class__ is bytes or event.__class__ is bytearray:
-                    self._content(event)
-                else:
-                    self._start_part(event)
-        except multipart.MultipartError as exc:
-            raise self._problem(exc) from None
-
-    def _problem(self, exc: multipart.MultipartError) -> HTTPError:
-        text = str(exc.args[0]) if exc.args else str(exc)
-        if text.startswith("Maximum segment header length"):
-            return HTTPError(
-                413,
-                f"A part's header section is larger than {self.limits.max_part_header_size} bytes.",
-            )
-        if text == "Maximum segment count exceeded":
-            return _too_many_parts(self.limits.max_parts)
-        message = _MESSAGES.get(text) or f"Malformed multipart body: {text}."
-        return HTTPError(400, message)
-
-    def _start_part(self, segment: Any) -> None:
-        limits = self.limits
-        self._parts += 1
-        if self._parts > limits.max_parts:
-            raise _too_many_parts(limits.max_parts)
-        headers = segment.headerlist
-        # The parser bounds each line by the limit; a section of several lines is summed.
-        if len(headers) > 1 and (
-            sum(len(name) + len(value) + 4 for name, value in headers) > limits.max_part_header_size
-        ):
+            events = self._parser.feed(data)
+        except MalformedMultipart as exc:
+            raise HTTPError(400, str(exc)) from None
+        except PartHeadersTooLarge:
             raise HTTPError(
                 413,
-                f"A part's header section is larger than {limits.max_part_header_size} bytes.",
-            )
-        name = segment.name
+                f"A part's header section is larger than {self.limits.max_part_header_size} bytes.",
+            ) from None
+        except TooManyParts:
+            raise _too_many_parts(self.limits.max_parts) from None
+        for event in events:
+            if event is None:
+                self._end_part()
+            elif type(event) is bytes:
+                self._content(event)
+            else:
+                self._start_part(event)  # type: ignore[arg-type]  # (a PartHead tuple)
+
+    def _start_part(self, head: PartHead) -> None:
+        name, filename, content_type, disposition, headers = head
         if not name:
             raise HTTPError(400, "A part's Content-Disposition has no name.")
         self._name = name
-        filename = segment.filename
-        first = headers[0]
-        disposition = (
-            first[1]
-            if first[0] == "Content-Disposition"
-            else segment.header("Content-Disposition", "")
-        )
         if "filename*" in disposition:
             filename = _extended_filename(disposition) or filename
         if filename is None:
             self._upload = None
-            self._text.clear()
             return
+        limits = self.limits
         self._files += 1
         if self._files > limits.max_files:
             raise HTTPError(413, f"The form has more than {limits.max_files} files.")
-        self._upload = UploadFile.spooled(
-            limits, filename, segment.header("Content-Type"), Headers(headers)
-        )
+        self._upload = UploadFile.spooled(limits, filename, content_type, Headers(headers))
 
     def _content(self, data: bytes | bytearray) -> None:
         upload = self._upload

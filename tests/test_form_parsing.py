@@ -1,7 +1,8 @@
 """The form parser integration under hostile input: linear work, bounded memory, clean failure.
 
-Work is counted, never timed: bytes handed to the multipart parser (its buffer included, so
-re-scanning a growing buffer shows) and Python line events in the parsing code.
+Work is counted, never timed: bytes handed to the multipart parser (what it held back
+included, so re-scanning a growing buffer shows) and Python line events in the parsing code,
+for both parser implementations (compiled and pure).
 """
 
 from __future__ import annotations
@@ -14,14 +15,14 @@ from collections.abc import Iterator
 from types import FrameType
 from typing import Any
 
-import multipart
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from duoweb import App, FormData, FormLimits, UploadFile
+from duoweb import App, FormData, FormLimits, UploadFile, form_parsing
 from duoweb.errors import HTTPError
 from duoweb.form_parsing import FormBuilder
+from tests.speedups.conftest import implementation
 
 BOUNDARY = "----WebKitFormBoundaryAbCdEf0123456789"
 CONTENT_TYPE = f"multipart/form-data; boundary={BOUNDARY}"
@@ -90,23 +91,26 @@ class Work:
         self.bytes = 0
         self.lines = 0
 
-    def measure(self, body: bytes, chunk: int, monkeypatch: pytest.MonkeyPatch) -> Any:
-        original = multipart.PushMultipartParser.parse
+    def measure(
+        self, body: bytes, chunk: int, monkeypatch: pytest.MonkeyPatch, parser: type[Any]
+    ) -> Any:
+        work = self
 
-        def counted(parser: Any, data: bytes) -> Any:
-            self.bytes += len(parser._buffer) + len(data)
-            return original(parser, data)
+        class Counted(parser):  # type: ignore[misc]
+            def feed(self, data: bytes) -> Any:
+                work.bytes += self.held + len(data)
+                return super().feed(data)
 
         def trace(frame: FrameType, event: str, arg: Any) -> Any:
             name = frame.f_code.co_filename
-            if "form_" in name or name.endswith("multipart.py"):
+            if "form_" in name or name.endswith("_multipart_py.py"):
                 if event == "line":
                     self.lines += 1
                 return trace
             return None
 
         with monkeypatch.context() as patch:
-            patch.setattr(multipart.PushMultipartParser, "parse", counted)
+            patch.setattr(form_parsing, "MultipartParser", Counted)
             sys.settrace(trace)
             try:
                 return parse(body, chunk, ROOMY)
@@ -124,16 +128,19 @@ HOSTILE = {
 }
 
 
+@pytest.mark.parametrize("kind", ["pure", "compiled"])
 @pytest.mark.parametrize("shape", list(HOSTILE))
 @pytest.mark.parametrize("chunk", [1, 64 * 1024], ids=["1-byte chunks", "64 KiB chunks"])
 def test_parsing_work_grows_linearly(
-    shape: str, chunk: int, monkeypatch: pytest.MonkeyPatch
+    kind: str, shape: str, chunk: int, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    parser = implementation("multipart", kind).MultipartParser
     small, large = Work(), Work()
-    small_result = small.measure(HOSTILE[shape](8 * 1024), chunk, monkeypatch)
-    large_result = large.measure(HOSTILE[shape](64 * 1024), chunk, monkeypatch)
+    small_result = small.measure(HOSTILE[shape](8 * 1024), chunk, monkeypatch, parser)
+    large_result = large.measure(HOSTILE[shape](64 * 1024), chunk, monkeypatch, parser)
     assert isinstance(small_result, FormData), small_result
     assert isinstance(large_result, FormData), large_result
+    assert small.bytes >= len(HOSTILE[shape](8 * 1024))  # the counting saw every byte
     # 8x the input: linear work is about 8x; quadratic would be about 64x.
     assert large.bytes <= 12 * small.bytes, (small.bytes, large.bytes)
     assert large.lines <= 12 * small.lines, (small.lines, large.lines)

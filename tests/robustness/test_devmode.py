@@ -26,6 +26,7 @@ BEHAVIOUR = [
     "tests/speedups/test_headers.py",
     "tests/speedups/test_messages.py",
     "tests/speedups/test_serve.py",
+    "tests/speedups/test_multipart.py",
 ]
 FULL = os.environ.get("DUOWEB_DEVMODE_FULL", "") == "1"
 

@@ -43,3 +43,9 @@ def headers_impl(request: pytest.FixtureRequest) -> ModuleType:
 def messages_impl(request: pytest.FixtureRequest) -> ModuleType:
     """The request/response core implementation under test."""
     return implementation("messages", request.param)
+
+
+@pytest.fixture(params=["pure", "compiled"])
+def multipart_impl(request: pytest.FixtureRequest) -> ModuleType:
+    """The multipart/form-data push parser implementation under test."""
+    return implementation("multipart", request.param)

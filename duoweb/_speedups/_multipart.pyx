@@ -1,0 +1,351 @@
+# cython: language_level=3, boundscheck=False, wraparound=False, cdivision=True, initializedcheck=False, embedsignature=True
+"""Compiled streaming multipart/form-data push parser: the twin of ``duoweb._multipart_py``.
+
+Same API, same events, same exception classes and messages as the pure module (the typed
+source of truth and the reference); this one scans the bytes directly. See the pure module
+for what the events are and why the work is linear and the memory bounded.
+"""
+
+from cpython.bytes cimport PyBytes_AS_STRING, PyBytes_GET_SIZE
+from libc.string cimport memchr, memcmp
+
+from duoweb._multipart_errors import MalformedMultipart, PartHeadersTooLarge, TooManyParts
+
+__all__ = [
+    "MalformedMultipart",
+    "MultipartParser",
+    "PartHeadersTooLarge",
+    "TooManyParts",
+    "parse_disposition",
+]
+
+cdef enum:
+    _PREAMBLE = 0
+    _HEADERS = 1
+    _CONTENT = 2
+    _DONE = 3
+
+cdef str _NOT_CRLF = "Multipart line breaks must be CRLF (RFC 7578)."
+cdef str _LF_IN_HEADERS = (
+    "A part's headers are malformed: their lines must end in CRLF (RFC 7578)."
+)
+cdef str _MALFORMED_HEADERS = (
+    "A part's headers are malformed: a line without ':', or no blank line before its content."
+)
+
+
+cdef inline bint _name_char(unsigned char c) noexcept:
+    return (
+        (c >= 97 and c <= 122) or (c >= 65 and c <= 90) or (c >= 48 and c <= 57)
+        or c == 45 or c == 95
+    )
+
+
+cdef Py_ssize_t _find(const char* data, Py_ssize_t start, Py_ssize_t size,
+                      const char* needle, Py_ssize_t length) noexcept:
+    """Where ``needle`` (which starts with CR and has no other CR) first occurs, or -1.
+
+    memchr finds each CR; a candidate is checked by memcmp, which stops at the first
+    difference. A match can only extend to the next CR, so every byte is compared a bounded
+    number of times: linear in the data.
+    """
+    cdef const char* hit
+    cdef Py_ssize_t at
+    while start + length <= size:
+        hit = <const char*>memchr(data + start, 13, size - length + 1 - start)
+        if hit == NULL:
+            return -1
+        at = hit - data
+        if memcmp(hit + 1, needle + 1, length - 1) == 0:
+            return at
+        start = at + 1
+    return -1
+
+
+cdef class MultipartParser:
+    """Parses one multipart/form-data body pushed to it in chunks of any size."""
+
+    cdef bytes _delimiter
+    cdef bytes _first
+    cdef Py_ssize_t _max_header_size
+    cdef Py_ssize_t _max_header_lines
+    cdef Py_ssize_t _max_parts
+    cdef int _state
+    cdef bytes _carry
+    cdef Py_ssize_t _scanned
+    cdef list _headers
+    cdef Py_ssize_t _header_size
+    cdef Py_ssize_t _parts
+
+    def __init__(
+        self, bytes boundary, Py_ssize_t max_header_size, Py_ssize_t max_header_lines,
+        Py_ssize_t max_parts
+    ):
+        if not boundary or b"\r" in boundary or b"\n" in boundary:
+            raise MalformedMultipart("The multipart boundary is not valid.")
+        self._delimiter = b"\r\n--" + boundary
+        self._first = b"--" + boundary
+        self._max_header_size = max_header_size
+        self._max_header_lines = max_header_lines
+        self._max_parts = max_parts
+        self._state = _PREAMBLE
+        self._carry = b""
+        self._scanned = 0
+        self._headers = []
+        self._header_size = 0
+        self._parts = 0
+
+    @property
+    def parts(self):
+        """How many parts have started so far."""
+        return self._parts
+
+    @property
+    def held(self):
+        """How many bytes are held back, waiting for the next chunk to tell what they are."""
+        return PyBytes_GET_SIZE(self._carry)
+
+    @property
+    def complete(self):
+        """True once the final boundary has been read."""
+        return self._state == _DONE
+
+    def feed(self, bytes chunk):
+        """The events ``chunk`` completes; raises on the first malformation or bound passed."""
+        cdef list events = []
+        cdef int state = self._state
+        if state == _DONE:
+            return events
+        cdef bytes buffer = self._carry + chunk if PyBytes_GET_SIZE(self._carry) else chunk
+        cdef Py_ssize_t size = PyBytes_GET_SIZE(buffer)
+        cdef bytes delimiter = self._delimiter
+        cdef Py_ssize_t dsize = PyBytes_GET_SIZE(delimiter)
+        cdef Py_ssize_t offset = 0
+        cdef Py_ssize_t found, keep, after, end, first, start
+        cdef const char* data = PyBytes_AS_STRING(buffer)
+        while offset < size:
+            if state == _CONTENT:
+                found = _find(data, offset, size, PyBytes_AS_STRING(delimiter), dsize)
+                if found < 0:
+                    keep = size
+                    start = size - dsize + 1
+                    if start < offset:
+                        start = offset
+                    # The last CR of the tail is the only one that can start the delimiter.
+                    keep = size - 1
+                    while keep >= start and data[keep] != 13:
+                        keep -= 1
+                    if keep < start or memcmp(data + keep, PyBytes_AS_STRING(delimiter),
+                                              size - keep) != 0:
+                        keep = size
+                    if keep > offset:
+                        events.append(buffer[offset:keep] if offset or keep < size else buffer)
+                    offset = keep
+                    break
+                after = found + dsize
+                if size - after < 2:
+                    if found > offset:
+                        events.append(buffer[offset:found])
+                    offset = found
+                    break
+                if found > offset:
+                    events.append(buffer[offset:found])
+                events.append(None)
+                if data[after] == 13 and data[after + 1] == 10:
+                    self._start_part()
+                    state = _HEADERS
+                elif data[after] == 45 and data[after + 1] == 45:
+                    state = _DONE
+                    offset = size
+                    break
+                else:
+                    raise MalformedMultipart("A boundary line has bytes after the boundary.")
+                offset = after + 2
+            elif state == _HEADERS:
+                end = buffer.find(b"\r\n", offset + self._scanned)
+                if end < 0:
+                    if memchr(data + offset + self._scanned, 10, size - offset - self._scanned) != NULL:
+                        raise MalformedMultipart(_LF_IN_HEADERS)
+                    if self._header_size + size - offset > self._max_header_size:
+                        raise PartHeadersTooLarge("A part's header section is too large.")
+                    self._scanned = size - offset - 1 if size - offset > 0 else 0
+                    break
+                self._scanned = 0
+                if end == offset:
+                    events.append(self._head())
+                    state = _CONTENT
+                else:
+                    self._header_line(buffer[offset:end])
+                offset = end + 2
+            else:
+                if size - offset < dsize:
+                    break
+                first = buffer.find(self._first, offset)
+                if first < 0:
+                    start = size - dsize + 1
+                    if start < offset:
+                        start = offset
+                    keep = buffer.rfind(b"\r", start)
+                    offset = size if keep < 0 else keep
+                    break
+                if first > 0 and (first < 2 or data[first - 2] != 13 or data[first - 1] != 10):
+                    raise MalformedMultipart(
+                        "The first boundary must start a line of the multipart body."
+                    )
+                after = first + dsize - 2
+                if size - after < 2:
+                    offset = first - 2 if first >= 2 else 0
+                    break
+                if data[after] == 13 and data[after + 1] == 10:
+                    self._start_part()
+                    state = _HEADERS
+                    offset = after + 2
+                elif data[after] == 45 and data[after + 1] == 45:
+                    state = _DONE
+                    offset = size
+                elif data[after] == 10:
+                    raise MalformedMultipart(_NOT_CRLF)
+                else:
+                    raise MalformedMultipart("A boundary line has bytes after the boundary.")
+        self._state = state
+        self._carry = buffer[offset:] if offset < size else b""
+        return events
+
+    cdef void _start_part(self) except *:
+        self._parts += 1
+        if self._parts > self._max_parts:
+            raise TooManyParts("The body has too many parts.")
+        self._headers = []
+        self._header_size = 0
+
+    cdef void _header_line(self, bytes line) except *:
+        cdef Py_ssize_t size = PyBytes_GET_SIZE(line)
+        cdef const char* data = PyBytes_AS_STRING(line)
+        cdef Py_ssize_t i, colon = -1
+        cdef unsigned char c
+        cdef const void* colon_at
+        if memchr(data, 10, size) != NULL:
+            raise MalformedMultipart(_LF_IN_HEADERS)
+        self._header_size += size + 2
+        if self._header_size > self._max_header_size:
+            raise PartHeadersTooLarge("A part's header section is too large.")
+        if memchr(data, 13, size) != NULL:
+            raise MalformedMultipart(_MALFORMED_HEADERS)
+        cdef list headers = self._headers
+        cdef str text
+        try:
+            text = line.decode("utf-8")
+        except UnicodeDecodeError:
+            raise MalformedMultipart("A part's headers are not valid UTF-8.") from None
+        if data[0] == 32 or data[0] == 9:
+            if not headers or text.isspace():
+                raise MalformedMultipart(_MALFORMED_HEADERS)
+            name, value = headers.pop()
+            headers.append((name, value + " " + text[1:]))
+            return
+        if len(headers) >= self._max_header_lines:
+            raise MalformedMultipart("A part has too many header lines.")
+        colon_at = memchr(data, 58, size)
+        if colon_at == NULL:
+            raise MalformedMultipart(_MALFORMED_HEADERS)
+        colon = <const char*>colon_at - data
+        # The name: ASCII token characters between optional blanks.
+        cdef Py_ssize_t left = 0, right = colon
+        while left < right and (data[left] == 32 or data[left] == 9):
+            left += 1
+        while right > left and (data[right - 1] == 32 or data[right - 1] == 9):
+            right -= 1
+        if left == right:
+            raise MalformedMultipart("A part has a header with an invalid name.")
+        for i in range(left, right):
+            c = <unsigned char>data[i]
+            if not _name_char(c):
+                raise MalformedMultipart("A part has a header with an invalid name.")
+        # The name is ASCII, so its byte offsets are its character offsets.
+        headers.append((text[left:right], text[colon + 1 :].lstrip(" \t")))
+
+    cdef tuple _head(self):
+        cdef object disposition = None
+        cdef object content_type = None
+        cdef str lowered
+        for name, value in self._headers:
+            lowered = name.lower()
+            if lowered == "content-disposition":
+                if disposition is None:
+                    disposition = value
+            elif lowered == "content-type" and content_type is None:
+                content_type = value
+        if disposition is None:
+            raise MalformedMultipart("A part has no Content-Disposition header.")
+        kind, name, filename = parse_disposition(disposition)
+        if kind != "form-data":
+            raise MalformedMultipart("A part's Content-Disposition is not form-data.")
+        return (name or "", filename, content_type, disposition, self._headers)
+
+
+cpdef tuple parse_disposition(str value):
+    """(type lowercased, name, filename) of a Content-Disposition value, names unquoted."""
+    cdef list pieces = value.split('"', 4)
+    cdef Py_ssize_t count = len(pieces)
+    if not pieces[count - 1] and "\\" not in value and "%" not in value:
+        if count == 3 and pieces[0] == "form-data; name=":
+            return "form-data", pieces[1], None
+        if count == 5 and pieces[0] == "form-data; name=" and pieces[2] == "; filename=":
+            return "form-data", pieces[1], pieces[3]
+    cdef Py_ssize_t end = len(value)
+    cdef Py_ssize_t semicolon = value.find(";")
+    cdef Py_ssize_t position = semicolon, start, stop, equals, close
+    kind = (value if semicolon < 0 else value[:semicolon]).strip().lower()
+    name = None
+    filename = None
+    cdef str key, raw
+    while 0 <= position < end:
+        start = position + 1
+        position = value.find(";", start)
+        stop = end if position < 0 else position
+        equals = value.find("=", start, stop)
+        if equals < 0:
+            continue
+        key = value[start:equals].strip().lower()
+        start = equals + 1
+        while start < stop and (value[start] == " " or value[start] == "\t"):
+            start += 1
+        if start < stop and value[start] == '"':
+            close = _closing_quote(value, start + 1)
+            raw = value[start : close + 1] if close >= 0 else value[start:]
+            position = value.find(";", close + 1) if close >= 0 else -1
+        else:
+            raw = value[start:stop].strip()
+        if key == "name":
+            name = _unquote(raw, False)
+        elif key == "filename":
+            filename = _unquote(raw, True)
+    return kind, name, filename
+
+
+cdef Py_ssize_t _closing_quote(str value, Py_ssize_t start):
+    cdef Py_ssize_t quote, backslashes
+    while True:
+        quote = value.find('"', start)
+        if quote < 0:
+            return -1
+        backslashes = 0
+        while value[quote - 1 - backslashes] == "\\":
+            backslashes += 1
+        if backslashes % 2 == 0:
+            return quote
+        start = quote + 1
+
+
+cdef str _unquote(str raw, bint filename):
+    if len(raw) >= 2 and raw[0] == '"' and raw[len(raw) - 1] == '"':
+        raw = raw[1 : len(raw) - 1]
+        if '\\"' in raw or "\\\\" in raw:
+            raw = raw.replace("\\\\", "\\").replace('\\"', '"')
+        elif "%" in raw:
+            raw = raw.replace("%0D", "\r").replace("%0A", "\n").replace("%22", '"')
+    elif "%" in raw:
+        raw = raw.replace("%0D", "\r").replace("%0A", "\n").replace("%22", '"')
+    if filename and (raw[1:3] == ":\\" or raw[:2] == "\\\\"):
+        raw = raw.rpartition("\\")[2]
+    return raw
