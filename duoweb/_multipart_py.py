@@ -151,9 +151,10 @@ class MultipartParser:
                 if size - offset < dsize:
                     break  # (so a body that starts with its boundary is seen whole)
                 first = buffer.find(delimiter[2:], offset)
-                if first < 0:  # skip the preamble, but not a boundary's possible start
-                    keep = buffer.rfind(b"\r", max(offset, size - dsize + 1))
-                    offset = size if keep < 0 else keep
+                if first < 0:
+                    # Skip the preamble, but keep what a boundary (and the CRLF before it)
+                    # may start with: the next search sees the same bytes in any chunking.
+                    offset = max(offset, size - dsize + 1)
                     break
                 if first > 0 and buffer[first - 2 : first] != b"\r\n":
                     raise MalformedMultipart(
@@ -195,11 +196,8 @@ class MultipartParser:
         if b"\r" in line:
             raise MalformedMultipart(_MALFORMED_HEADERS)
         headers = self._headers
-        try:
-            text = line.decode("utf-8")
-        except UnicodeDecodeError:
-            raise MalformedMultipart("A part's headers are not valid UTF-8.") from None
-        if text[0] in " \t":  # an obsolete folded line: more of the previous value
+        if line[0] in b" \t":  # an obsolete folded line: more of the previous value
+            text = _utf8(line)
             if not headers or text.isspace():
                 raise MalformedMultipart(_MALFORMED_HEADERS)
             name, value = headers.pop()
@@ -207,13 +205,13 @@ class MultipartParser:
             return
         if len(headers) >= self._max_header_lines:
             raise MalformedMultipart("A part has too many header lines.")
-        name, colon, value = text.partition(":")
+        raw_name, colon, raw_value = line.partition(b":")
         if not colon:
             raise MalformedMultipart(_MALFORMED_HEADERS)
-        name = name.strip(" \t")
-        if not name or not _NAME_CHARS.issuperset(name.encode()):
+        raw_name = raw_name.strip(b" \t")
+        if not raw_name or not _NAME_CHARS.issuperset(raw_name):
             raise MalformedMultipart("A part has a header with an invalid name.")
-        headers.append((name, value.lstrip(" \t")))
+        headers.append((raw_name.decode("ascii"), _utf8(raw_value.lstrip(b" \t"))))
 
     def _head(self) -> PartHead:
         disposition: str | None = None
@@ -231,6 +229,13 @@ class MultipartParser:
         if kind != "form-data":
             raise MalformedMultipart("A part's Content-Disposition is not form-data.")
         return (part_name or "", filename, content_type, disposition, self._headers)
+
+
+def _utf8(data: bytes) -> str:
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError:
+        raise MalformedMultipart("A part's headers are not valid UTF-8.") from None
 
 
 def parse_disposition(value: str) -> tuple[str, str | None, str | None]:

@@ -7,7 +7,11 @@ for what the events are and why the work is linear and the memory bounded.
 """
 
 from cpython.bytes cimport PyBytes_AS_STRING, PyBytes_GET_SIZE
+from cpython.unicode cimport PyUnicode_DecodeASCII, PyUnicode_DecodeUTF8
 from libc.string cimport memchr, memcmp
+
+cdef extern from "strings.h":
+    int strncasecmp(const char* a, const char* b, size_t n) nogil
 
 from duoweb._multipart_errors import MalformedMultipart, PartHeadersTooLarge, TooManyParts
 
@@ -74,6 +78,8 @@ cdef class MultipartParser:
     cdef bytes _carry
     cdef Py_ssize_t _scanned
     cdef list _headers
+    cdef Py_ssize_t _disposition_at  # index in _headers of the first Content-Disposition
+    cdef Py_ssize_t _type_at  # and of the first Content-Type (-1: none yet)
     cdef Py_ssize_t _header_size
     cdef Py_ssize_t _parts
 
@@ -92,6 +98,8 @@ cdef class MultipartParser:
         self._carry = b""
         self._scanned = 0
         self._headers = []
+        self._disposition_at = -1
+        self._type_at = -1
         self._header_size = 0
         self._parts = 0
 
@@ -162,7 +170,7 @@ cdef class MultipartParser:
                     raise MalformedMultipart("A boundary line has bytes after the boundary.")
                 offset = after + 2
             elif state == _HEADERS:
-                end = buffer.find(b"\r\n", offset + self._scanned)
+                end = _find(data, offset + self._scanned, size, b"\r\n", 2)
                 if end < 0:
                     if memchr(data + offset + self._scanned, 10, size - offset - self._scanned) != NULL:
                         raise MalformedMultipart(_LF_IN_HEADERS)
@@ -175,18 +183,15 @@ cdef class MultipartParser:
                     events.append(self._head())
                     state = _CONTENT
                 else:
-                    self._header_line(buffer[offset:end])
+                    self._header_line(data + offset, end - offset)
                 offset = end + 2
             else:
                 if size - offset < dsize:
                     break
                 first = buffer.find(self._first, offset)
                 if first < 0:
-                    start = size - dsize + 1
-                    if start < offset:
-                        start = offset
-                    keep = buffer.rfind(b"\r", start)
-                    offset = size if keep < 0 else keep
+                    if size - dsize + 1 > offset:
+                        offset = size - dsize + 1
                     break
                 if first > 0 and (first < 2 or data[first - 2] != 13 or data[first - 1] != 10):
                     raise MalformedMultipart(
@@ -216,14 +221,16 @@ cdef class MultipartParser:
         if self._parts > self._max_parts:
             raise TooManyParts("The body has too many parts.")
         self._headers = []
+        self._disposition_at = -1
+        self._type_at = -1
         self._header_size = 0
 
-    cdef void _header_line(self, bytes line) except *:
-        cdef Py_ssize_t size = PyBytes_GET_SIZE(line)
-        cdef const char* data = PyBytes_AS_STRING(line)
-        cdef Py_ssize_t i, colon = -1
+    cdef void _header_line(self, const char* data, Py_ssize_t size) except *:
+        cdef Py_ssize_t i, colon, left, right, start
         cdef unsigned char c
-        cdef const void* colon_at
+        cdef const char* found
+        cdef list headers = self._headers
+        cdef str text, value
         if memchr(data, 10, size) != NULL:
             raise MalformedMultipart(_LF_IN_HEADERS)
         self._header_size += size + 2
@@ -231,13 +238,8 @@ cdef class MultipartParser:
             raise PartHeadersTooLarge("A part's header section is too large.")
         if memchr(data, 13, size) != NULL:
             raise MalformedMultipart(_MALFORMED_HEADERS)
-        cdef list headers = self._headers
-        cdef str text
-        try:
-            text = line.decode("utf-8")
-        except UnicodeDecodeError:
-            raise MalformedMultipart("A part's headers are not valid UTF-8.") from None
-        if data[0] == 32 or data[0] == 9:
+        if data[0] == 32 or data[0] == 9:  # an obsolete folded line: more of the previous value
+            text = _utf8(data, size)
             if not headers or text.isspace():
                 raise MalformedMultipart(_MALFORMED_HEADERS)
             name, value = headers.pop()
@@ -245,12 +247,12 @@ cdef class MultipartParser:
             return
         if len(headers) >= self._max_header_lines:
             raise MalformedMultipart("A part has too many header lines.")
-        colon_at = memchr(data, 58, size)
-        if colon_at == NULL:
+        found = <const char*>memchr(data, 58, size)
+        if found == NULL:
             raise MalformedMultipart(_MALFORMED_HEADERS)
-        colon = <const char*>colon_at - data
-        # The name: ASCII token characters between optional blanks.
-        cdef Py_ssize_t left = 0, right = colon
+        colon = found - data
+        left = 0
+        right = colon
         while left < right and (data[left] == 32 or data[left] == 9):
             left += 1
         while right > left and (data[right - 1] == 32 or data[right - 1] == 9):
@@ -261,38 +263,54 @@ cdef class MultipartParser:
             c = <unsigned char>data[i]
             if not _name_char(c):
                 raise MalformedMultipart("A part has a header with an invalid name.")
-        # The name is ASCII, so its byte offsets are its character offsets.
-        headers.append((text[left:right], text[colon + 1 :].lstrip(" \t")))
+        start = colon + 1
+        while start < size and (data[start] == 32 or data[start] == 9):
+            start += 1
+        value = _utf8(data + start, size - start)
+        if right - left == 19 and self._disposition_at < 0:
+            if strncasecmp(data + left, b"content-disposition", 19) == 0:
+                self._disposition_at = len(headers)
+        elif right - left == 12 and self._type_at < 0:
+            if strncasecmp(data + left, b"content-type", 12) == 0:
+                self._type_at = len(headers)
+        headers.append((PyUnicode_DecodeASCII(data + left, right - left, NULL), value))
 
     cdef tuple _head(self):
-        cdef object disposition = None
-        cdef object content_type = None
-        cdef str lowered
-        for name, value in self._headers:
-            lowered = name.lower()
-            if lowered == "content-disposition":
-                if disposition is None:
-                    disposition = value
-            elif lowered == "content-type" and content_type is None:
-                content_type = value
-        if disposition is None:
+        cdef list headers = self._headers
+        if self._disposition_at < 0:
             raise MalformedMultipart("A part has no Content-Disposition header.")
+        disposition = (<tuple>headers[self._disposition_at])[1]
+        content_type = None if self._type_at < 0 else (<tuple>headers[self._type_at])[1]
         kind, name, filename = parse_disposition(disposition)
         if kind != "form-data":
             raise MalformedMultipart("A part's Content-Disposition is not form-data.")
-        return (name or "", filename, content_type, disposition, self._headers)
+        return (name or "", filename, content_type, disposition, headers)
+
+
+cdef str _utf8(const char* data, Py_ssize_t size):
+    try:
+        return PyUnicode_DecodeUTF8(data, size, NULL)
+    except UnicodeDecodeError:
+        raise MalformedMultipart("A part's headers are not valid UTF-8.") from None
 
 
 cpdef tuple parse_disposition(str value):
     """(type lowercased, name, filename) of a Content-Disposition value, names unquoted."""
-    cdef list pieces = value.split('"', 4)
-    cdef Py_ssize_t count = len(pieces)
-    if not pieces[count - 1] and "\\" not in value and "%" not in value:
-        if count == 3 and pieces[0] == "form-data; name=":
-            return "form-data", pieces[1], None
-        if count == 5 and pieces[0] == "form-data; name=" and pieces[2] == "; filename=":
-            return "form-data", pieces[1], pieces[3]
     cdef Py_ssize_t end = len(value)
+    cdef Py_ssize_t first_close, second_open, second_close
+    # As browsers send it: form-data; name="..."[; filename="..."], no escapes.
+    if (
+        end > 17 and value[end - 1] == '"' and value.startswith('form-data; name="')
+        and "\\" not in value and "%" not in value
+    ):
+        first_close = value.find('"', 17)
+        if first_close == end - 1:
+            return "form-data", value[17:first_close], None
+        second_open = first_close + 13
+        if value.startswith('"; filename="', first_close):
+            second_close = value.find('"', second_open)
+            if second_close == end - 1:
+                return "form-data", value[17:first_close], value[second_open:second_close]
     cdef Py_ssize_t semicolon = value.find(";")
     cdef Py_ssize_t position = semicolon, start, stop, equals, close
     kind = (value if semicolon < 0 else value[:semicolon]).strip().lower()
