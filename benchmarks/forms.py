@@ -5,10 +5,13 @@
 Per contender, in a fresh process: a 50 MiB single-file multipart upload fed in 64 KiB
 chunks from a generator (so the body is never whole in memory; MB/s, best of 3, and peak
 RSS above the idle process, from /proc's VmHWM after resetting it), then a 1,000-field
-urlencoded form and a 200-part multipart form (requests/s over about a second each). Rates
+urlencoded form and a 200-part multipart form (requests/s over about a second each); duoweb's
+and the raw ceiling's cells also say how many times the fastest peer's they are. Rates
 are per second of the process's CPU time (user + system: a busy machine slows the clock,
 not the count), as in the rest of benchmarks/. The apps are in
-benchmarks/contenders/forms_apps.py. About a minute of CPU for all of them.
+benchmarks/contenders/forms_apps.py; ``raw-ceiling-wsgi``/``-asgi`` are bare callables
+feeding duoweb's compiled parsers, the fastest this parse gets without a framework. About
+a minute of CPU for all of them.
 """
 
 from __future__ import annotations
@@ -242,18 +245,38 @@ def child(name: str, upload_mib: int, upload_only: bool) -> dict[str, Any]:
     return {**measured, **rates}
 
 
+OURS = ("duoweb", "raw-ceiling")  # the rows measured against the peers
+
+
 def table(rows: list[dict[str, Any]]) -> str:
+    """The results in Markdown; duoweb's and the raw ceiling's cells also as x the fastest peer."""
+    rows = [
+        row
+        if "fields_rps" in row
+        else {**row, "fields_rps": float("nan"), "parts_rps": float("nan")}
+        for row in rows
+    ]
+    peers = [row for row in rows if not row["name"].startswith(OURS)]
+    fastest = {
+        key: max((row[key] for row in peers if row[key] == row[key]), default=float("nan"))
+        for key in ("upload_mb_s", "fields_rps", "parts_rps")
+    }
     lines = [
         "| contender | upload MB/s | upload peak RSS above idle (MiB) "
         "| 1,000-field urlencoded req/s | 200-part multipart req/s |",
         "|---|---:|---:|---:|---:|",
     ]
+
+    def cell(row: dict[str, Any], key: str) -> str:
+        text = f"{row[key]:.0f}"
+        if row["name"].startswith(OURS) and fastest[key] == fastest[key]:
+            text += f" ({row[key] / fastest[key]:.2f}x)"
+        return text
+
     for row in rows:
-        if "fields_rps" not in row:
-            row = {**row, "fields_rps": float("nan"), "parts_rps": float("nan")}
         lines.append(
-            f"| {row['name']} | {row['upload_mb_s']:.0f} | {row['upload_peak_mib']:.1f} "
-            f"| {row['fields_rps']:.0f} | {row['parts_rps']:.0f} |"
+            f"| {row['name']} | {cell(row, 'upload_mb_s')} | {row['upload_peak_mib']:.1f} "
+            f"| {cell(row, 'fields_rps')} | {cell(row, 'parts_rps')} |"
         )
     return "\n".join(lines)
 
