@@ -87,8 +87,10 @@ class MultipartParser:
         """True once the final boundary has been read."""
         return self._state == _DONE
 
-    def feed(self, chunk: bytes) -> list[PartHead | bytes | None]:
+    def feed(self, chunk: bytes | bytearray | memoryview) -> list[PartHead | bytes | None]:
         """The events ``chunk`` completes; raises on the first malformation or bound passed."""
+        if type(chunk) is not bytes:  # a bytearray or memoryview from a server
+            chunk = bytes(chunk)
         events: list[PartHead | bytes | None] = []
         state = self._state
         if state == _DONE:

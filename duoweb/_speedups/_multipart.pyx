@@ -118,13 +118,15 @@ cdef class MultipartParser:
         """True once the final boundary has been read."""
         return self._state == _DONE
 
-    def feed(self, bytes chunk):
+    def feed(self, chunk):
         """The events ``chunk`` completes; raises on the first malformation or bound passed."""
+        if type(chunk) is not bytes:  # a bytearray or memoryview from a server
+            chunk = bytes(chunk)
         cdef list events = []
         cdef int state = self._state
         if state == _DONE:
             return events
-        cdef bytes buffer = self._carry + chunk if PyBytes_GET_SIZE(self._carry) else chunk
+        cdef bytes buffer = self._carry + <bytes>chunk if PyBytes_GET_SIZE(self._carry) else <bytes>chunk
         cdef Py_ssize_t size = PyBytes_GET_SIZE(buffer)
         cdef bytes delimiter = self._delimiter
         cdef Py_ssize_t dsize = PyBytes_GET_SIZE(delimiter)

@@ -98,6 +98,16 @@ def test_a_form_parses_the_same_in_any_chunking(multipart_impl: ModuleType) -> N
         assert parse(multipart_impl, body, chunk) == (expected, True), chunk
 
 
+def test_any_bytes_like_chunk_is_taken(multipart_impl: ModuleType) -> None:
+    body = field("a", b"1") + END
+    for kind in (bytes, bytearray, memoryview):
+        parser = multipart_impl.MultipartParser(BOUNDARY, 8192, 16, 10)
+        events = parser.feed(kind(body[:30])) + parser.feed(kind(body[30:]))
+        assert [type(event) for event in events] == [tuple, bytes, type(None)]
+        assert events[1] == b"1"
+        assert parser.complete
+
+
 def test_an_empty_form_and_a_cut_body(multipart_impl: ModuleType) -> None:
     assert parse(multipart_impl, END, 1) == ([], True)
     body = field("a", b"1") + END
