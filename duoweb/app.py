@@ -363,6 +363,18 @@ class App(RouteDecorators):
             await endpoint.handler(**arguments)
         except WebSocketDisconnect:
             return
+        except HTTPError as exc:
+            if exc.status >= 500:
+                logger.exception("WebSocket handler %s failed", endpoint.name)
+                code = 1011 if websocket.state is WebSocketState.OPEN else 1008
+                await websocket.close(code)
+                return
+            # The client's fault (too many query parameters, a refused origin): one line.
+            logger.warning(
+                "WebSocket %s closed (policy, %d): %s", endpoint.name, exc.status, exc.detail
+            )
+            await websocket.close(CloseCode.POLICY_VIOLATION)
+            return
         except Exception:
             logger.exception("WebSocket handler %s failed", endpoint.name)
             code = CloseCode.INTERNAL_ERROR if websocket.state is WebSocketState.OPEN else 1008

@@ -275,7 +275,9 @@ class ASGIAdapter:
         endpoint, params = found
         from duoweb.websockets import WebSocket  # only apps with WebSocket routes get here
 
-        websocket = WebSocket(scope, receive, send, path, params, endpoint.max_message_size)
+        websocket = WebSocket(
+            scope, receive, send, path, params, endpoint.max_message_size, self.app.max_query_params
+        )
         await self.app.run_websocket(endpoint, websocket)
 
     async def _lifespan(self, receive: Receive, send: Send) -> None:

@@ -174,7 +174,6 @@ _ADDRESS_CHARS = lazy_pattern(r"[0-9A-Fa-f:.]+(?:%[A-Za-z0-9_.\-]+)?")
 _PORT = lazy_pattern(r"[0-9]{1,5}")
 _OBFUSCATED = lazy_pattern(r"_[A-Za-z0-9._\-]+")
 _TOKEN = lazy_pattern(r"[!#$%&'*+.^_`|~0-9A-Za-z\-]+")
-_SCHEME = lazy_pattern(r"[A-Za-z][A-Za-z0-9+.\-]*")
 # A Host value: a DNS-ish name or an IP literal, an optional port. Deliberately narrower than
 # RFC 3986's reg-name: it ends up in absolute URLs the app builds, so no "@", "/", "%", etc.
 _HOST = lazy_pattern(r"(?:\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9._~\-]+)(?::[0-9]{0,5})?")
@@ -263,8 +262,13 @@ def _parse_port_or_identifier(text: str, *, identifiers: bool) -> int | None:
     return -1 if port is None else port
 
 
+# The schemes a proxy may report: anything else ("javascript") would end up in absolute URLs.
+_FORWARDED_SCHEMES = frozenset({"http", "https", "ws", "wss"})
+
+
 def _valid_scheme(text: str) -> str | None:
-    return text.lower() if _SCHEME.fullmatch(text) else None
+    scheme = text.lower()
+    return scheme if scheme in _FORWARDED_SCHEMES else None
 
 
 def _valid_host(text: str) -> str | None:

@@ -22,6 +22,9 @@ Chunk = bytes | str
 ChunkSource = Iterable[Chunk] | AsyncIterable[Chunk]
 
 
+# RFC 8187 attr-char minus the punctuation some clients mishandle: sent as is, the rest %XX.
+_ATTR_CHARS = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-._~")
+
 _DAYS = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
 _MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
 
@@ -101,11 +104,14 @@ class FileResponse(StreamingResponse):
             self.set_header("last-modified", http_date(info.st_mtime))
         if filename is not None:
             # RFC 6266 / 8187: an ASCII fallback plus the UTF-8 name.
-            fallback = filename.encode("ascii", "replace").decode().replace('"', "")
-            quoted = "".join(
-                c if c.isascii() and (c.isalnum() or c in "-._~") else f"%{b:02X}"
+            # The fallback is a quoted-string: printable ASCII only, no quote or backslash.
+            fallback = "".join(
+                c if " " <= c <= "~" and c not in '"\\' else "?" if c != '"' else ""
                 for c in filename
-                for b in c.encode()
+            )
+            quoted = "".join(
+                chr(b) if chr(b) in _ATTR_CHARS else f"%{b:02X}"
+                for b in filename.encode("utf-8", "replace")  # a lone surrogate becomes "?"
             )
             self.set_header(
                 "content-disposition",
@@ -134,6 +140,15 @@ def _read_file(response: FileResponse) -> Iterator[bytes]:
             yield chunk
 
 
+def _sse_lines(text: str) -> list[str]:
+    """``text`` split at CRLF, CR and LF only: the line breaks of text/event-stream.
+
+    ``str.splitlines()`` also splits at U+2028, U+0085, form feeds and more, which would cut a
+    JSON string that carries them; a trailing line break is kept as a last empty line.
+    """
+    return text.replace("\r\n", "\n").replace("\r", "\n").split("\n")
+
+
 class ServerSentEvent(msgspec.Struct, omit_defaults=True):
     """One Server-Sent Event; ``data`` that is not a str is sent as JSON."""
 
@@ -147,10 +162,10 @@ class ServerSentEvent(msgspec.Struct, omit_defaults=True):
         """The event in text/event-stream framing."""
         lines: list[str] = []
         if self.comment is not None:
-            lines.extend(f": {line}" for line in self.comment.splitlines() or [""])
+            lines.extend(f": {line}" for line in _sse_lines(self.comment))
         for field, value in (("event", self.event), ("id", self.id)):
             if value is not None:
-                if "\n" in value or "\r" in value:
+                if len(_sse_lines(value)) != 1:
                     raise ValueError(f"SSE {field} must be one line")
                 lines.append(f"{field}: {value}")
         if self.retry is not None:
@@ -158,7 +173,7 @@ class ServerSentEvent(msgspec.Struct, omit_defaults=True):
         if self.data is not None:
             text = self.data if isinstance(self.data, str) else msgspec.json.encode(self.data)
             text = text.decode() if isinstance(text, bytes) else text
-            lines.extend(f"data: {line}" for line in text.splitlines() or [""])
+            lines.extend(f"data: {line}" for line in _sse_lines(text))
         return ("\n".join(lines) + "\n\n").encode()
 
 

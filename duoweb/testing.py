@@ -215,7 +215,9 @@ class WebSocketSession:
         #: The subprotocol the app chose, if any.
         self.subprotocol: str | None = reply.get("subprotocol")
         #: Extra headers the app sent with its accept.
-        self.headers = [(k.decode(), v.decode()) for k, v in reply.get("headers", [])]
+        self.headers = [
+            (k.decode("latin-1"), v.decode("latin-1")) for k, v in reply.get("headers", [])
+        ]
         #: The close code the app sent, once it closed the connection.
         self.close_code: int | None = None
 

@@ -9,7 +9,15 @@ from typing import Any
 
 import msgspec
 
-from duoweb.headers import Headers, QueryParams, parse_query
+from duoweb.errors import HTTPError
+from duoweb.headers import (
+    Headers,
+    QueryParams,
+    TooManyQueryParameters,
+    check_header,
+    encode_headers,
+    parse_query,
+)
 
 Message = dict[str, Any]
 
@@ -55,6 +63,7 @@ class WebSocket:
         path: str,
         path_params: dict[str, Any],
         max_message_size: int,
+        max_query_params: int = 1000,
     ) -> None:
         self._scope = scope
         self._receive = receive
@@ -65,6 +74,9 @@ class WebSocket:
         self.path_params = path_params
         #: Largest message accepted from the client, in bytes (larger: close with 1009).
         self.max_message_size = max_message_size
+        #: Most query parameters accepted (more: ``query`` raises a 400 HTTPError, and a
+        #: handler that lets it escape is closed with 1008).
+        self.max_query_params = max_query_params
         self.state = WebSocketState.CONNECTING
         self._headers: Headers | None = None
         self._query: QueryParams | None = None
@@ -85,7 +97,12 @@ class WebSocket:
     def query(self) -> QueryParams:
         """The handshake request's query string, parsed."""
         if self._query is None:
-            self._query = parse_query(self._scope.get("query_string", b""))
+            try:
+                self._query = parse_query(
+                    self._scope.get("query_string", b""), self.max_query_params
+                )
+            except TooManyQueryParameters as exc:
+                raise HTTPError(400, str(exc)) from None
         return self._query
 
     @property
@@ -102,16 +119,24 @@ class WebSocket:
     async def accept(
         self, subprotocol: str | None = None, headers: list[tuple[str, str]] | None = None
     ) -> None:
-        """Complete the handshake (optionally choosing one of the offered subprotocols)."""
+        """Complete the handshake (optionally choosing one of the offered subprotocols).
+
+        ``headers`` go out in the 101 response: each is checked like any response header
+        (a token name; no CR, LF or other control character; latin-1 only) and sent as
+        latin-1, so an unsafe one raises UnsafeHeader (a ValueError) before anything is sent.
+        """
         if self.state is not WebSocketState.CONNECTING:
             raise RuntimeError("accept() is only allowed once, before anything else")
+        encoded = encode_headers(headers) if headers else None
+        if subprotocol is not None:
+            check_header("sec-websocket-protocol", subprotocol)
         message = await self._receive()
         if message["type"] == "websocket.disconnect":
             self.state = WebSocketState.CLOSED
             raise WebSocketDisconnect(message.get("code", CloseCode.GOING_AWAY))
         reply: Message = {"type": "websocket.accept", "subprotocol": subprotocol}
-        if headers:
-            reply["headers"] = [(k.lower().encode(), v.encode()) for k, v in headers]
+        if encoded:
+            reply["headers"] = encoded
         await self._send(reply)
         self.state = WebSocketState.OPEN
 
@@ -201,5 +226,9 @@ class WebSocket:
         if self.state is WebSocketState.CLOSED:
             return
         self.state = WebSocketState.CLOSED
+        # A close frame carries at most 123 bytes of UTF-8 reason (RFC 6455 section 5.5).
+        raw = reason.encode("utf-8", "replace")
+        if len(raw) > 123 or raw != reason.encode("utf-8", "surrogatepass"):
+            reason = raw[:123].decode("utf-8", "ignore")
         with contextlib.suppress(OSError):  # already gone: nothing left to close
             await self._send({"type": "websocket.close", "code": int(code), "reason": reason})

@@ -8,6 +8,7 @@ from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 from typing import Any
 
+import msgspec
 import pytest
 
 from duoweb import App, EventSourceResponse, FileResponse, ServerSentEvent, StreamingResponse
@@ -234,3 +235,75 @@ def test_http_date_matches_the_standard_library() -> None:
 
     for moment in (0.0, 784111777.0, 1_700_000_000.5, 4_102_444_799.0):
         assert http_date(moment) == formatdate(moment, usegmt=True)
+
+
+# Issue 20, item 2: only CR, LF and CRLF break SSE lines; other Unicode breaks are data.
+SSE_NON_BREAKS = ["\u2028", "\u2029", "\u0085", "\x0b", "\x0c", "\x1c", "\x1d", "\x1e"]
+
+
+@pytest.mark.parametrize("handler_kind", ["def", "async def"])
+def test_sse_keeps_unicode_line_separators_in_json(
+    make_client: MakeClient, handler_kind: str
+) -> None:
+    app = App()
+    payload = {"text": "a" + "".join(SSE_NON_BREAKS) + "b"}
+    if handler_kind == "def":
+
+        @app.get("/events")
+        def events() -> EventSourceResponse:
+            return EventSourceResponse([payload, ServerSentEvent(data="x\u2028y\r\nz\rw")])
+
+    else:
+
+        @app.get("/events")
+        async def events_async() -> EventSourceResponse:
+            return EventSourceResponse([payload, ServerSentEvent(data="x\u2028y\r\nz\rw")])
+
+    with make_client(app) as client:
+        text = client.get("/events").content.decode()
+    first, second, rest = text.split("\n\n")
+    assert rest == ""
+    # A client joins data lines; the JSON event must still be the one JSON document.
+    assert first.startswith("data: ")
+    assert "\n" not in first
+    assert msgspec.json.decode(first.removeprefix("data: ").encode()) == payload
+    assert second == "data: x\u2028y\ndata: z\ndata: w"
+
+
+def test_sse_fields_may_hold_unicode_separators_but_not_line_breaks() -> None:
+    assert (
+        ServerSentEvent(data="x", event="a\u2028b").encode()
+        == b"event: a\xe2\x80\xa8b\ndata: x\n\n"
+    )
+    with pytest.raises(ValueError, match="one line"):
+        ServerSentEvent(data="x", id="a\rb").encode()
+
+
+# Issue 20, item 8: the ASCII fallback of a download name is always a valid quoted-string.
+@pytest.mark.parametrize(
+    ("filename", "fallback", "encoded"),
+    [
+        ("abc\\", "abc?", "abc%5C"),
+        ('say "hi".txt', "say hi.txt", "say%20%22hi%22.txt"),
+        ("bell\x07\ttab\x7f.txt", "bell??tab?.txt", "bell%07%09tab%7F.txt"),
+        ("new\r\nline.txt", "new??line.txt", "new%0D%0Aline.txt"),
+        ("lone\udc80.txt", "lone?.txt", "lone%3F.txt"),
+    ],
+)
+def test_download_filename_fallback_is_a_closed_quoted_string(
+    make_client: MakeClient, tmp_path: Path, filename: str, fallback: str, encoded: str
+) -> None:
+    app = App()
+    data = tmp_path / "data.bin"
+    data.write_bytes(b"x")
+
+    @app.get("/download")
+    def download() -> FileResponse:
+        return FileResponse(data, filename=filename)
+
+    with make_client(app) as client:
+        response = client.get("/download")
+    assert response.status_code == 200
+    assert response.headers["content-disposition"] == (
+        f"attachment; filename=\"{fallback}\"; filename*=UTF-8''{encoded}"
+    )

@@ -75,3 +75,25 @@ def test_headers_from_an_untrusted_peer_are_ignored(mode: Mode, trusted: list[st
 def test_bad_configuration_fails_at_startup() -> None:
     with pytest.raises(ValueError, match="not-an-address"):
         App(trusted_proxies=["not-an-address"])
+
+
+# Issue 20, item 10: a trusted proxy's scheme is http, https, ws or wss, nothing else.
+@pytest.mark.parametrize("mode", ["wsgi", "asgi"])
+@pytest.mark.parametrize("proto", ["javascript", "ftp", "data", "file", "gopher"])
+def test_forwarded_scheme_other_than_http_or_ws_is_ignored(mode: Mode, proto: str) -> None:
+    app = build_app(["127.0.0.1"])
+    with TestClient(app, mode, client=("127.0.0.1", 40000)) as client:
+        via_x = client.get("/items/1", headers={**FORWARDED, "x-forwarded-proto": proto}).json()
+        via_rfc = client.get("/items/1", headers={"forwarded": f"proto={proto}"}).json()
+    assert via_x["scheme"] == "http"
+    assert via_x["link"] == "http://api.example.com/items/2"
+    assert via_rfc["link"] == "http://testserver/items/2"
+
+
+@pytest.mark.parametrize("mode", ["wsgi", "asgi"])
+@pytest.mark.parametrize("proto", ["http", "HTTPS", "ws", "wss"])
+def test_forwarded_scheme_http_https_ws_wss_are_believed(mode: Mode, proto: str) -> None:
+    app = build_app(["127.0.0.1"])
+    with TestClient(app, mode, client=("127.0.0.1", 40000)) as client:
+        body = client.get("/items/1", headers={"forwarded": f"proto={proto}"}).json()
+    assert body["scheme"] == proto.lower()

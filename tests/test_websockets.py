@@ -178,3 +178,109 @@ def test_under_hypercorn() -> None:
             ws.send('{"x": 40, "y": 2}')
             reply: Any = msgspec.json.decode(ws.recv(timeout=10))
             assert reply == {"sum": 42}
+
+
+# Issue 20, item 7: too many query parameters is the client's fault: 1008 and one log line.
+def test_too_many_query_parameters_is_a_policy_close(caplog: pytest.LogCaptureFixture) -> None:
+    app = App(max_query_params=5)
+
+    @app.websocket("/q")
+    async def query(ws: WebSocket) -> None:
+        await ws.accept()
+        await ws.send_text(ws.query.get("a") or "")
+
+    query_string = "&".join(f"k{n}=v" for n in range(1001))
+    with caplog.at_level(logging.WARNING, logger="duoweb"), TestClient(app, "asgi") as client:
+        with client.websocket_connect("/q?a=x&b=y") as ws:
+            assert ws.receive_text() == "x"
+        for path in ("/q?" + "&".join(f"k{n}=v" for n in range(6)), "/q?" + query_string):
+            with client.websocket_connect(path) as ws, pytest.raises(WebSocketDisconnect) as closed:
+                ws.receive_text()
+            assert closed.value.code == CloseCode.POLICY_VIOLATION
+    failures = [r for r in caplog.records if r.name == "duoweb"]
+    assert len(failures) == 2
+    assert all(
+        r.exc_info is None and "more than 5 query parameters" in r.getMessage() for r in failures
+    )
+
+
+def test_http_error_4xx_from_a_handler_is_a_policy_close_before_and_after_accept() -> None:
+    from duoweb import HTTPError
+
+    app = App()
+
+    @app.websocket("/late")
+    async def late(ws: WebSocket) -> None:
+        await ws.accept()
+        raise HTTPError(403, "no")
+
+    @app.websocket("/early")
+    async def early(ws: WebSocket) -> None:
+        raise HTTPError(403, "no")
+
+    with TestClient(app, "asgi") as client:
+        with client.websocket_connect("/late") as ws, pytest.raises(WebSocketDisconnect) as closed:
+            ws.receive_text()
+        assert closed.value.code == CloseCode.POLICY_VIOLATION
+        with pytest.raises(WebSocketRejected) as refused:
+            client.websocket_connect("/early")
+        assert refused.value.code == CloseCode.POLICY_VIOLATION
+
+
+# Issue 20, item 6: accept(headers=...) checks every header and sends latin-1.
+def _accepting_app(headers: list[tuple[str, str]], subprotocol: str | None = None) -> App:
+    app = App()
+
+    @app.websocket("/ws")
+    async def handler(ws: WebSocket) -> None:
+        await ws.accept(subprotocol=subprotocol, headers=headers)
+        await ws.send_text("open")
+
+    return app
+
+
+def test_accept_headers_are_sent_as_latin1() -> None:
+    app = _accepting_app([("X-Name", "café"), ("x-plain", "a b")])
+    with TestClient(app, "asgi") as client, client.websocket_connect("/ws") as ws:
+        assert ws.headers == [("x-name", "café"), ("x-plain", "a b")]
+        assert ws.receive_text() == "open"
+
+
+@pytest.mark.parametrize(
+    ("headers", "subprotocol"),
+    [
+        ([("x-evil", "a\r\nSet-Cookie: b=c")], None),
+        ([("x-bell", "a\x07")], None),
+        ([("x-nul", "a\x00")], None),
+        ([("x-wide", "snow \u2603")], None),
+        ([("bad name", "v")], None),
+        ([("x:y", "v")], None),
+        ([], "chat\r\nx-evil: 1"),
+    ],
+)
+def test_unsafe_accept_headers_refuse_the_handshake(
+    caplog: pytest.LogCaptureFixture, headers: list[tuple[str, str]], subprotocol: str | None
+) -> None:
+    app = _accepting_app(headers, subprotocol)
+    with TestClient(app, "asgi") as client, pytest.raises(WebSocketRejected) as refused:
+        client.websocket_connect("/ws")
+    assert refused.value.code == CloseCode.POLICY_VIOLATION
+    assert any("UnsafeHeader" in repr(r.exc_info) for r in caplog.records)
+
+
+def test_close_reason_is_cut_to_123_bytes_of_utf8() -> None:
+    app = App()
+
+    @app.websocket("/ws")
+    async def handler(ws: WebSocket) -> None:
+        await ws.accept()
+        await ws.close(CloseCode.NORMAL, "é" * 100 + "\udc80")
+
+    with (
+        TestClient(app, "asgi") as client,
+        client.websocket_connect("/ws") as ws,
+        pytest.raises(WebSocketDisconnect) as closed,
+    ):
+        ws.receive_text()
+    assert closed.value.reason == "é" * 61
+    assert len(closed.value.reason.encode()) <= 123
