@@ -123,6 +123,11 @@ class FormModelParam:
                 try:
                     return msgspec.convert(data, model, strict=False)
                 except msgspec.ValidationError as exc:
+                    from duoweb.model_errors import every_error  # the error path only
+
+                    found = every_error(data, model, ("form",), strict=False)
+                    if found:
+                        raise RequestValidationError(found) from None
                     raise from_msgspec(exc, ("form",)) from None
 
         self._convert = convert

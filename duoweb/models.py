@@ -11,46 +11,29 @@ from typing import Any
 
 import msgspec
 
-from duoweb._lazy import lazy_pattern
+from duoweb.echoed_input import short_loc_part
 from duoweb.errors import HTTPError, RequestValidationError, ValidationErrorItem
 from duoweb.headers import parse_content_type
+from duoweb.msgspec_errors import Loc, from_msgspec
 
-Loc = tuple[str | int, ...]
-
-# msgspec reports where a value failed as a JSONPath suffix: "... - at `$.items[0].price`".
-# (Compiled on the first validation error.)
-_MSGSPEC_PATH = lazy_pattern(r" - at `\$(.*)`$")
-_MSGSPEC_STEP = lazy_pattern(r"\.([^.\[]+)|\[(\d+)\]|\[(?:'|\")(.*?)(?:'|\")\]")
-
-
-_MSGSPEC_MISSING = lazy_pattern(r"^Object missing required field `(.*)`$")
-
-
-def from_msgspec(exc: msgspec.ValidationError, prefix: Loc) -> RequestValidationError:
-    """Translate a msgspec ValidationError into the common 422 shape."""
-    message = str(exc)
-    loc: list[str | int] = list(prefix)
-    found = _MSGSPEC_PATH.search(message)
-    if found:
-        message = message[: found.start()]
-        for step in _MSGSPEC_STEP.finditer(found.group(1)):
-            name, index, quoted = step.groups()
-            loc.append(int(index) if index is not None else (name or quoted or ""))
-    kind = (
-        "type_error" if message.startswith("Expected `") and ", got `" in message else "value_error"
-    )
-    missing = _MSGSPEC_MISSING.match(message)
-    if missing:
-        loc.append(missing.group(1))
-        message, kind = "Field required", "missing"
-    return RequestValidationError([ValidationErrorItem(tuple(loc), message, kind)])
+__all__ = [
+    "BodyParam",
+    "carries_model",
+    "carries_pydantic",
+    "decode_pydantic_json",
+    "from_msgspec",
+    "from_pydantic",
+    "is_json_media_type",
+    "is_model_type",
+    "require_json",
+]
 
 
 def from_pydantic(errors: Sequence[Any], prefix: Loc) -> RequestValidationError:
     """Translate pydantic's ``ValidationError.errors()`` into the common 422 shape."""
     items = [
         ValidationErrorItem(
-            (*prefix, *(part for part in error.get("loc", ()))),
+            (*prefix, *(short_loc_part(part) for part in error.get("loc", ()))),
             str(error.get("msg", "invalid value")),
             str(error.get("type", "value_error")),
         )
@@ -72,11 +55,19 @@ def decode_pydantic_json(model: Any, body: bytes, *, strict: bool = True) -> Any
         raise from_pydantic(errors, ("body",)) from None
 
 
+def is_json_media_type(media_type: str) -> bool:
+    """True for application/json and the ``application/*+json`` types (RFC 6839)."""
+    if media_type == "application/json":
+        return True
+    main, _, sub = media_type.partition("/")
+    return main == "application" and sub.endswith("+json") and len(sub) > 5
+
+
 def require_json(content_type: str | None) -> None:
-    """Answer 415 unless ``content_type`` is application/json (parameters allowed)."""
+    """Answer 415 unless ``content_type`` is JSON (``application/json`` or ``*+json``)."""
     if content_type == "application/json":
         return
-    if content_type is None or parse_content_type(content_type)[0] != "application/json":
+    if content_type is None or not is_json_media_type(parse_content_type(content_type)[0]):
         raise HTTPError(415, "The request body must be application/json.")
 
 
@@ -113,7 +104,7 @@ def carries_pydantic(annotation: Any) -> bool:
 class BodyParam:
     """A parameter decoded from the JSON body into its annotated type, strictly."""
 
-    __slots__ = ("_decode", "_pydantic", "annotation", "default", "name", "required")
+    __slots__ = ("_decode", "_pydantic", "_target", "annotation", "default", "name", "required")
 
     def __init__(self, name: str, annotation: Any, default: Any, optional: bool) -> None:
         self.name = name
@@ -121,7 +112,7 @@ class BodyParam:
         self.required = default is inspect.Parameter.empty and not optional
         self.default = None if default is inspect.Parameter.empty else default
         self._pydantic = carries_pydantic(annotation)
-        target = _strip_none(annotation)
+        target = self._target = _strip_none(annotation)
         if self._pydantic:
             if _is_pydantic_model(target):
                 validator = target.__pydantic_validator__
@@ -154,11 +145,30 @@ class BodyParam:
         try:
             return self._decode(body)
         except msgspec.ValidationError as exc:
-            raise from_msgspec(exc, ("body",)) from None
+            raise self._validation_failure(body, exc) from None
         except (msgspec.DecodeError, UnicodeDecodeError):  # msgspec: bad UTF-8 in a string
             raise HTTPError(400, "Malformed JSON body.") from None
         except RecursionError:
             raise HTTPError(400, "The JSON body is nested too deeply.") from None
+
+    def _validation_failure(self, body: bytes, exc: msgspec.ValidationError) -> Exception:
+        """The error path: 400 if the body is not JSON at all, else every validation error.
+
+        msgspec validates as it parses, so a field can fail before the parser reaches
+        garbage further on; the whole body is parsed again, untyped, to tell them apart.
+        """
+        from duoweb.model_errors import every_error  # only bodies that fail import it
+
+        try:
+            document = msgspec.json.decode(body)
+        except msgspec.ValidationError:  # (a DecodeError too) a number out of range: well-formed
+            return from_msgspec(exc, ("body",))
+        except (msgspec.DecodeError, UnicodeDecodeError):
+            return HTTPError(400, "Malformed JSON body.")
+        except RecursionError:
+            return HTTPError(400, "The JSON body is nested too deeply.")
+        errors = every_error(document, self._target, ("body",))
+        return RequestValidationError(errors) if errors else from_msgspec(exc, ("body",))
 
 
 def _strip_none(annotation: Any) -> Any:

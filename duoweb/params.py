@@ -20,6 +20,8 @@ from typing import Any, Literal, Protocol, Union
 
 import msgspec
 
+from duoweb._route_templates import INT_MAX, INT_MIN
+from duoweb.echoed_input import without_echo
 from duoweb.errors import ValidationErrorItem
 
 Source = Literal["query", "header", "cookie", "form"]
@@ -228,6 +230,16 @@ def parse_int_text(text: str) -> int:
         raise ValueError("Integer value out of range") from None
 
 
+def int_in_range(number: int, bounds: tuple[int, int]) -> int:
+    """``number`` if ``lowest <= number <= highest``, else a ValueError naming the bound."""
+    lowest, highest = bounds
+    if number < lowest:
+        raise ValueError(f"Expected `int` >= {lowest}")
+    if number > highest:
+        raise ValueError(f"Expected `int` <= {highest}")
+    return number
+
+
 def _is_int_type(annotation: Any) -> bool:
     return (
         isinstance(annotation, type)
@@ -251,22 +263,30 @@ def _is_text_encoded(annotation: Any) -> bool:
     return isinstance(annotation, type) and issubclass(annotation, _TEXT_ENCODED)
 
 
-def _int_bounds(constraints: dict[str, Any]) -> tuple[int | None, int | None] | None:
+def _int_bounds(constraints: dict[str, Any]) -> tuple[int, int] | None:
     """Inclusive (lowest, highest) for int constraints that are only bounds, else None."""
     if not set(constraints) <= {"ge", "gt", "le", "lt"}:
         return None
     values = constraints.values()
     if not all(isinstance(v, int) and not isinstance(v, bool) for v in values):
         return None
-    lowest = constraints.get("ge")
-    if "gt" in constraints:
-        lowest = max(constraints["gt"] + 1, lowest) if lowest is not None else constraints["gt"] + 1
-    highest = constraints.get("le")
-    if "lt" in constraints:
-        highest = (
-            min(constraints["lt"] - 1, highest) if highest is not None else constraints["lt"] - 1
-        )
-    return (lowest, highest)
+    return _int_range(constraints)
+
+
+def _int_range(constraints: dict[str, Any]) -> tuple[int, int]:
+    """The inclusive range of ge/gt/le/lt; a side without an int bound is signed 64 bits."""
+    bounds = {
+        k: v
+        for k, v in constraints.items()
+        if k in ("ge", "gt", "le", "lt") and isinstance(v, int) and not isinstance(v, bool)
+    }
+    lowest = bounds.get("ge")
+    if "gt" in bounds:
+        lowest = max(bounds["gt"] + 1, lowest) if lowest is not None else bounds["gt"] + 1
+    highest = bounds.get("le")
+    if "lt" in bounds:
+        highest = min(bounds["lt"] - 1, highest) if highest is not None else bounds["lt"] - 1
+    return (INT_MIN if lowest is None else lowest, INT_MAX if highest is None else highest)
 
 
 class Extractor(Protocol):
@@ -305,7 +325,10 @@ class ScalarParam(msgspec.Struct, frozen=True):
     finite: bool = False
     #: A single int with at most ge/gt/le/lt bounds: (lowest, highest) checked here directly,
     #: since msgspec.convert would re-hash the Annotated target on every call.
-    int_bounds: tuple[int | None, int | None] | None = None
+    int_bounds: tuple[int, int] | None = None
+    #: An int's (or each list item's) inclusive range: the handler's ge/gt/le/lt, else signed
+    #: 64 bits (what a path int and a database column hold); outside it is a 422.
+    int_range: tuple[int, int] = (INT_MIN, INT_MAX)
 
     def extract(self, request: Any, errors: list[ValidationErrorItem]) -> Any:
         """The converted value, or the default; a failure is added to ``errors``."""
@@ -346,20 +369,18 @@ class ScalarParam(msgspec.Struct, frozen=True):
                         number = int(raw)
                     else:
                         number = parse_int_text(raw)
-                    lowest, highest = bounds
-                    if lowest is not None and number < lowest:
-                        raise ValueError(f"Expected `int` >= {lowest}")
-                    if highest is not None and number > highest:
-                        raise ValueError(f"Expected `int` <= {highest}")
-                    return number
-                raw = [parse_int_text(t) for t in raw] if self.multi else parse_int_text(raw)
+                    return int_in_range(number, bounds)
+                if self.multi:
+                    raw = [int_in_range(parse_int_text(t), self.int_range) for t in raw]
+                else:
+                    raw = int_in_range(parse_int_text(raw), self.int_range)
                 return msgspec.convert(raw, self.target)
             value = msgspec.convert(raw, self.target, strict=self.strict_text)
             if self.finite and not all(map(math.isfinite, value if self.multi else (value,))):
                 raise ValueError("Expected a finite number")
             return value
         except (msgspec.ValidationError, ValueError, TypeError) as exc:
-            message = str(exc).split(" - at `", 1)[0]
+            message = without_echo(str(exc).split(" - at `", 1)[0])
             errors.append(ValidationErrorItem((source, self.key), message, "invalid"))
             return None
 
@@ -402,6 +423,8 @@ def scalar_param(
         strict_text=_is_text_encoded(element),
         finite=isinstance(element, type) and issubclass(element, float),
         int_bounds=None if multi or not _is_int_type(element) else _int_bounds(constraints),
+        # A list's constraints count its items: its items get signed 64 bits.
+        int_range=(INT_MIN, INT_MAX) if multi else _int_range(constraints),
         annotation=annotation,
         marker=marker,
     )

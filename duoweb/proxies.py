@@ -287,22 +287,30 @@ def _plain_list(text: str) -> list[str]:
 
 
 def _split_quoted(text: str, separator: str) -> list[str] | None:
-    """Split on ``separator`` outside quoted strings; None if a quoted string never ends."""
+    """Split on ``separator`` outside quoted strings; None if a quoted string never ends.
+
+    Each ``find`` moves forward only, so the work is linear in the text (many quoted strings
+    and no separator must not rescan the rest of the text once per quote).
+    """
     if '"' not in text:
         return text.split(separator)
     parts: list[str] = []
-    start = position = 0
+    start = 0
+    quote = text.find('"')
+    split = text.find(separator)
     while True:
-        quote = text.find('"', position)
-        split = text.find(separator, position)
         if split >= 0 and (quote < 0 or split < quote):
             parts.append(text[start:split])
-            start = position = split + 1
+            start = split + 1
+            split = text.find(separator, start)
         elif quote >= 0:
             quoted = _QUOTED_STRING.match(text, quote)
             if quoted is None:
                 return None
             position = quoted.end()
+            quote = text.find('"', position)
+            if 0 <= split < position:  # the separator was inside the quoted string
+                split = text.find(separator, position)
         else:
             parts.append(text[start:])
             return parts

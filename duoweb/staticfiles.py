@@ -248,14 +248,43 @@ def parse_http_date(value: str, *, now: float | None = None) -> int | None:
     return int(moment.timestamp())
 
 
-_ENTITY_TAG: Final = re.compile(r'[ \t]*(W/)?("[\x21\x23-\x7e\x80-\xff]*")[ \t]*(?:,|$)')
+_ETAG_CHARS: Final = re.compile(r"[\x21\x23-\x7e\x80-\xff]*")
 
 
 def _entity_tags(value: str) -> list[tuple[bool, str]] | None:
-    """The (weak, opaque-tag) pairs of an If-Match/If-None-Match list; None for ``*``."""
+    """The (weak, opaque-tag) pairs of an If-Match/If-None-Match list; None for ``*``.
+
+    One left-to-right scan (a client's header must cost linear time): each element is
+    ``[W/]"etagc*"`` between optional whitespace; a malformed element is skipped up to the
+    next comma.
+    """
     if value.strip(" \t") == "*":
         return None
-    return [(bool(m.group(1)), m.group(2)) for m in _ENTITY_TAG.finditer(value)]
+    tags: list[tuple[bool, str]] = []
+    end = len(value)
+    position = 0
+    while position < end:
+        while position < end and value[position] in " \t":
+            position += 1
+        weak = value.startswith("W/", position)
+        start = position + 2 if weak else position
+        close = value.find('"', start + 1) if value.startswith('"', start) else -1
+        after = close + 1
+        while 0 < after < end and value[after] in " \t":
+            after += 1
+        if (
+            close > 0
+            and (after == end or value[after] == ",")
+            and _ETAG_CHARS.fullmatch(value, start + 1, close)
+        ):
+            tags.append((weak, value[start : close + 1]))
+            position = after + 1
+            continue
+        comma = value.find(",", position)  # a malformed element: skip it
+        if comma < 0:
+            break
+        position = comma + 1
+    return tags
 
 
 _RANGE_SPEC: Final = re.compile(r"([0-9]+)-([0-9]*)|-([0-9]+)")

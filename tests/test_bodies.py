@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
-from typing import Annotated, Any, TypedDict
+from typing import Annotated, Any, Literal, TypedDict
 
 import msgspec
 import pytest
@@ -179,3 +179,136 @@ def test_customized_validation_error_response(make_client: MakeClient) -> None:
         assert response.status_code == 400
         assert response.headers["content-type"] == "application/json"
         assert response.json() == {"message": "invalid input", "fields": ["body.name"]}
+
+
+# Issue 20, item 12: every error, malformed JSON first, and the +json media types.
+@pytest.mark.parametrize("path", list(KINDS))
+def test_every_field_error_is_reported(make_client: MakeClient, path: str) -> None:
+    with make_client(build_app()) as client:
+        response = client.post(path, json={"name": 7, "price": "x"})
+        assert response.status_code == 422
+        locs = [error["loc"] for error in response.json()["errors"]]
+        assert locs == [["body", "name"], ["body", "price"]]
+        missing = client.post(path, json={}).json()["errors"]
+        assert [(e["loc"], e["type"]) for e in missing][:2] == [
+            (["body", "name"], "missing"),
+            (["body", "price"], "missing"),
+        ]
+
+
+class Line(msgspec.Struct, forbid_unknown_fields=True):
+    sku: Annotated[str, msgspec.Meta(min_length=1)]
+    count: Annotated[int, msgspec.Meta(ge=1)]
+
+
+class Order(msgspec.Struct, rename="camel"):
+    order_id: int
+    lines: list[Line]
+    note: str = ""
+
+
+@dataclasses.dataclass
+class Wrapper:
+    order: Order
+    priority: int = 0
+
+
+@pytest.mark.parametrize("handler_kind", ["def", "async def"])
+def test_every_error_in_nested_models_and_lists(make_client: MakeClient, handler_kind: str) -> None:
+    app = App()
+    if handler_kind == "def":
+
+        @app.post("/orders")
+        def orders(wrapper: Wrapper) -> int:
+            return wrapper.order.order_id
+
+    else:
+
+        @app.post("/orders")
+        async def orders_async(wrapper: Wrapper) -> int:
+            return wrapper.order.order_id
+
+    payload = {
+        "order": {
+            "orderId": "one",
+            "lines": [{"sku": "", "count": 1}, {"sku": "a", "count": 0, "extra": 1}],
+        },
+        "priority": 1.5,
+    }
+    with make_client(app) as client:
+        valid = {"order": {"orderId": 1, "lines": [{"sku": "a", "count": 1}]}}
+        assert client.post("/orders", json=valid).json() == 1
+        errors = client.post("/orders", json=payload).json()["errors"]
+    assert [e["loc"] for e in errors] == [
+        ["body", "order", "orderId"],
+        ["body", "order", "lines", 0, "sku"],
+        ["body", "order", "lines", 1, "count"],
+        ["body", "order", "lines", 1],
+        ["body", "priority"],
+    ]
+    assert errors[3]["msg"] == "Object contains unknown field 'extra'"
+
+
+@pytest.mark.parametrize("path", list(KINDS))
+def test_malformed_json_wins_over_validation(make_client: MakeClient, path: str) -> None:
+    with make_client(build_app()) as client:
+        for body in (b'{"name":"w","price":0x10}', b'{"name":5,"price":1', b'{"name":5} x'):
+            response = client.post(path, content=body, headers={"content-type": "application/json"})
+            assert response.status_code == 400, (body, response.text)
+            assert response.json()["detail"] == "Malformed JSON body."
+
+
+@pytest.mark.parametrize("path", list(KINDS))
+@pytest.mark.parametrize(
+    "media_type",
+    ["application/merge-patch+json", "application/vnd.api+json", "Application/Problem+JSON; x=1"],
+)
+def test_structured_json_media_types_are_json(
+    make_client: MakeClient, path: str, media_type: str
+) -> None:
+    with make_client(build_app()) as client:
+        response = client.post(
+            path, content=b'{"name":"a","price":1}', headers={"content-type": media_type}
+        )
+        assert response.status_code in (200, 201), response.text
+
+
+@pytest.mark.parametrize("media_type", ["application/+json", "text/x+json", "application/jsonx"])
+def test_other_media_types_are_still_415(make_client: MakeClient, media_type: str) -> None:
+    with make_client(build_app()) as client:
+        response = client.post(
+            "/struct", content=b'{"name":"a","price":1}', headers={"content-type": media_type}
+        )
+        assert response.status_code == 415
+
+
+# Issue 20, item 9: echoed input is cut short and quoted, never repeated whole.
+class Color(msgspec.Struct, forbid_unknown_fields=True):
+    shade: Literal["red", "blue"]
+
+
+def test_validation_messages_cut_and_quote_what_they_echo(make_client: MakeClient) -> None:
+    import enum
+
+    class Size(enum.Enum):
+        S = "s"
+
+    app = App()
+
+    @app.post("/color")
+    def color(c: Color) -> str:
+        return c.shade
+
+    @app.get("/size")
+    def size(s: Size) -> str:
+        return s.value
+
+    script = "<script>alert(1)</script>" + "x" * 200
+    with make_client(app) as client:
+        enum_body = client.post("/color", json={"shade": script}).json()
+        unknown = client.post("/color", json={"shade": "red", script: 1}).json()
+        query = client.get("/size", params={"s": script}).json()
+    for problem in (enum_body, unknown, query):
+        message = problem["errors"][0]["msg"]
+        assert script not in message
+        assert "'<script>alert(1)</script>xxxxxxxxxxxxxxx...'" in message, message

@@ -243,3 +243,71 @@ def test_int_bounds_inclusive_and_exclusive(
         assert response.status_code == status
         if message is not None:
             assert response.json()["errors"][0]["msg"] == message
+
+
+# Issue 20, item 3: an int the handler did not bound is still a signed 64-bit number.
+INT64_MAX = 2**63 - 1
+
+
+@pytest.mark.parametrize("handler_kind", ["def", "async def"])
+@pytest.mark.parametrize(
+    ("where", "good", "bad"),
+    [
+        ("query", {"params": {"n": str(INT64_MAX)}}, {"params": {"n": str(INT64_MAX + 1)}}),
+        ("query", {"params": {"n": str(-INT64_MAX - 1)}}, {"params": {"n": str(-INT64_MAX - 2)}}),
+        ("list", {"params": {"ns": ["1", str(INT64_MAX)]}}, {"params": {"ns": ["1", "9" * 30]}}),
+        ("multiple", {"params": {"k": "3"}}, {"params": {"k": str(2**63 + 1)}}),
+        ("lower-only", {"params": {"o": "0"}}, {"params": {"o": str(INT64_MAX + 1)}}),
+        ("header", {"headers": {"x-n": "7"}}, {"headers": {"x-n": str(INT64_MAX + 1)}}),
+        ("cookie", {"headers": {"cookie": "c=7"}}, {"headers": {"cookie": f"c={INT64_MAX + 1}"}}),
+        ("form", {"data": {"f": "7"}}, {"data": {"f": str(INT64_MAX + 1)}}),
+    ],
+)
+def test_unbounded_ints_default_to_signed_64_bits(
+    make_client: MakeClient,
+    handler_kind: str,
+    where: str,
+    good: dict[str, Any],
+    bad: dict[str, Any],
+) -> None:
+    from duoweb import Form
+
+    app = App()
+
+    def reply(**values: Any) -> dict[str, Any]:
+        return {k: v for k, v in values.items() if v is not None}
+
+    if handler_kind == "def":
+
+        @app.post("/n")
+        def numbers(
+            n: int | None = None,
+            ns: Annotated[list[int], Query()] = [],  # noqa: B006
+            k: Annotated[int, Query(multiple_of=3)] = 0,
+            o: Annotated[int, Query(ge=0)] = 0,
+            x_n: Annotated[int, Header()] = 0,
+            c: Annotated[int, Cookie()] = 0,
+            f: Annotated[int, Form()] = 0,
+        ) -> dict[str, Any]:
+            return reply(n=n, ns=ns, k=k, o=o, x_n=x_n, c=c, f=f)
+
+    else:
+
+        @app.post("/n")
+        async def numbers_async(
+            n: int | None = None,
+            ns: Annotated[list[int], Query()] = [],  # noqa: B006
+            k: Annotated[int, Query(multiple_of=3)] = 0,
+            o: Annotated[int, Query(ge=0)] = 0,
+            x_n: Annotated[int, Header()] = 0,
+            c: Annotated[int, Cookie()] = 0,
+            f: Annotated[int, Form()] = 0,
+        ) -> dict[str, Any]:
+            return reply(n=n, ns=ns, k=k, o=o, x_n=x_n, c=c, f=f)
+
+    with make_client(app) as client:
+        assert client.post("/n", **good).status_code == 200
+        response = client.post("/n", **bad)
+        assert response.status_code == 422, response.text
+        message = response.json()["errors"][0]["msg"]
+        assert message.startswith("Expected `int` "), message

@@ -50,7 +50,9 @@ class Pagination:
 
 def pagination(
     limit: Annotated[int, Query(ge=1, le=100, description="Most results to return.")] = 20,
-    offset: Annotated[int, Query(ge=0, description="How many results to skip.")] = 0,
+    offset: Annotated[
+        int, Query(ge=0, le=1_000_000_000, description="How many results to skip.")
+    ] = 0,
 ) -> Pagination:
     """``?limit=&offset=``, validated the same way for every paginated route."""
     return Pagination(limit, offset)

@@ -237,7 +237,7 @@ def test_unroutable_paths_are_404(send: Send, target: bytes) -> None:
         (b"s=1&s=2", "s", "1"),
         (b"s", "s", ""),
         (b"i=-0", "i", 0),
-        (b"many=1&many=2&many=" + HUGE, "many", [1, 2, int(HUGE)]),
+        (b"many=1&many=2&many=9223372036854775807", "many", [1, 2, 2**63 - 1]),
         (b"dec=sNaN", "dec", "sNaN"),
         (b"dec=1e999999999", "dec", "1E+999999999"),
     ],
@@ -256,6 +256,8 @@ def test_odd_query_values_are_decoded_not_fatal(
         b"i=%2B1",
         b"i=%201",
         b"i=1_000",
+        b"many=1&many=" + HUGE,  # beyond signed 64 bits (issue 20: an unbounded int)
+        b"i=" + HUGE,
         b"i=%d9%a3",  # ARABIC-INDIC DIGIT THREE
         b"b=maybe",
         b"u=%00",
