@@ -33,6 +33,7 @@ if TYPE_CHECKING:
     # Built on first use (``App.asgi``, ``run_websocket``): a WSGI app never imports them.
     from duoweb.asgi import ASGIAdapter
     from duoweb.formdata import FormLimits
+    from duoweb.hosts import AllowedHosts
     from duoweb.mounts import Mount
     from duoweb.websockets import WebSocket
 
@@ -96,6 +97,7 @@ class App(RouteDecorators):
         security_schemes: Mapping[str, Any] | None = None,
         servers: Iterable[Mapping[str, Any]] = (),
         form_limits: FormLimits | None = None,
+        allowed_hosts: str | Iterable[str] | None = None,
     ) -> None:
         #: Largest request body accepted, in bytes (routes may set their own).
         self.max_body_size = max_body_size
@@ -108,6 +110,8 @@ class App(RouteDecorators):
         self.max_path_length = max_path_length
         #: Addresses/networks whose Forwarded / X-Forwarded-* headers are believed ("*": all).
         self.trusted_proxies = TrustedProxies.parse(trusted_proxies)
+        #: The hosts this app serves (None: any valid host); other requests are a 400.
+        self.allowed_hosts: AllowedHosts | None = None
         #: Include exception details in 500 responses. Never enable in production.
         self.debug = debug
         self._router = RouteTable()
@@ -121,6 +125,12 @@ class App(RouteDecorators):
         self.dependency_overrides = DependencyOverrides()
         self._validation_renderer: ValidationRenderer | None = None
         self._middleware: list[Callable[..., Any]] = []
+        if allowed_hosts is not None:
+            from duoweb.host_check import HostCheck
+            from duoweb.hosts import AllowedHosts
+
+            self.allowed_hosts = AllowedHosts(allowed_hosts)
+            self._middleware.append(HostCheck(self.allowed_hosts))  # the outermost layer
         self._ws_router = RouteTable()
         #: Applications served under a path prefix (``mount``), in registration order.
         self.mounts: list[Mount] = []

@@ -268,6 +268,8 @@ class ASGIAdapter:
         if root_path and path.startswith(root_path):
             path = path[len(root_path) :]
         found = self.app.match_websocket(path)
+        if found is not None and self.app.allowed_hosts is not None:
+            found = found if self._allowed_host(scope) else None
         if found is None:
             # Closing before accepting is the ASGI way to refuse the handshake (403).
             await send({"type": "websocket.close", "code": 1008})
@@ -279,6 +281,17 @@ class ASGIAdapter:
             scope, receive, send, path, params, endpoint.max_message_size, self.app.max_query_params
         )
         await self.app.run_websocket(endpoint, websocket)
+
+    def _allowed_host(self, scope: Scope) -> bool:
+        """Whether a WebSocket handshake names a host in ``App(allowed_hosts=...)``."""
+        from duoweb.proxies import resolve_origin
+
+        allowed = self.app.allowed_hosts
+        client = scope.get("client")
+        peer = (str(client[0]), int(client[1])) if client else None
+        headers = Headers.from_asgi(scope.get("headers", []))
+        origin = resolve_origin(self.app.trusted_proxies, peer, headers, scope.get("scheme", "ws"))
+        return allowed is None or allowed.allows(origin.host)
 
     async def _lifespan(self, receive: Receive, send: Send) -> None:
         while True:

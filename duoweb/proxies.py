@@ -17,6 +17,7 @@ from functools import lru_cache
 from typing import NamedTuple, Protocol
 
 from duoweb._lazy import lazy_pattern
+from duoweb.hosts import valid_host
 
 __all__ = ["HeaderLookup", "RequestOrigin", "TrustedProxies", "resolve_origin"]
 
@@ -174,9 +175,6 @@ _ADDRESS_CHARS = lazy_pattern(r"[0-9A-Fa-f:.]+(?:%[A-Za-z0-9_.\-]+)?")
 _PORT = lazy_pattern(r"[0-9]{1,5}")
 _OBFUSCATED = lazy_pattern(r"_[A-Za-z0-9._\-]+")
 _TOKEN = lazy_pattern(r"[!#$%&'*+.^_`|~0-9A-Za-z\-]+")
-# A Host value: a DNS-ish name or an IP literal, an optional port. Deliberately narrower than
-# RFC 3986's reg-name: it ends up in absolute URLs the app builds, so no "@", "/", "%", etc.
-_HOST = lazy_pattern(r"(?:\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9._~\-]+)(?::[0-9]{0,5})?")
 # A value's characters: visible ASCII, space, tab and obs-text, but no DEL or other controls.
 _VALUE_CHARS = lazy_pattern(r"[\t \x21-\x7e\x80-\xff]*")
 _NOT_BARE = lazy_pattern(r'[ \t"\\]')
@@ -269,10 +267,6 @@ _FORWARDED_SCHEMES = frozenset({"http", "https", "ws", "wss"})
 def _valid_scheme(text: str) -> str | None:
     scheme = text.lower()
     return scheme if scheme in _FORWARDED_SCHEMES else None
-
-
-def _valid_host(text: str) -> str | None:
-    return text if _HOST.fullmatch(text) else None
 
 
 def _joined(headers: HeaderLookup, name: str) -> str:
@@ -387,7 +381,7 @@ def resolve_origin(
     hop to its right, so the walk stops at the first hop that is not trusted (that is the
     client) or at a malformed element (the last hop reached is then the client).
     """
-    host = headers.get("host") or None
+    host = valid_host(headers.get("host"))  # a malformed Host is no host (Request.host: 400)
     client_host, client_port = peer if peer is not None else (None, None)
     direct = RequestOrigin(scheme.lower(), host, client_host, client_port)
     if client_host is None or not trusted or not trusted.trusts(client_host):
@@ -411,15 +405,15 @@ def _from_forwarded(trusted: TrustedProxies, header: str, origin: RequestOrigin)
             break
         proto, new_host, node_text = params.get("proto"), params.get("host"), params.get("for")
         new_scheme = scheme if proto is None else _valid_scheme(proto)
-        valid_host = host if new_host is None else _valid_host(new_host)
+        checked_host = host if new_host is None else valid_host(new_host)
         node = None if node_text is None else _parse_node(node_text, identifiers=True)
         if (
             new_scheme is None
-            or (new_host is not None and valid_host is None)
+            or (new_host is not None and checked_host is None)
             or (node_text is not None and node is None)
         ):
             break  # a malformed element: keep what the hops to its right established
-        scheme, host = new_scheme, valid_host
+        scheme, host = new_scheme, checked_host
         if node is None:
             break  # this proxy did not say who its client was
         client_host, client_port = node
@@ -452,5 +446,5 @@ def _from_x_forwarded(
         scheme = _valid_scheme(protos[max(0, len(protos) - hops)]) or scheme
     hosts = _plain_list(_joined(headers, "x-forwarded-host"))
     if hosts:
-        host = _valid_host(hosts[max(0, len(hosts) - hops)]) or host
+        host = valid_host(hosts[max(0, len(hosts) - hops)]) or host
     return RequestOrigin(scheme, host, client_host, client_port)

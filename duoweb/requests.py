@@ -180,9 +180,23 @@ class Request(RequestCore):
         return self.origin.client
 
     @property
+    def valid_host(self) -> str | None:
+        """The host (and port) the client addressed when it is a valid one, else None."""
+        return self.origin.host
+
+    @property
     def host(self) -> str:
-        """The host (and port) the client addressed; "localhost" when nobody said."""
-        return self.origin.host or "localhost"
+        """The host (and port) the client addressed; "localhost" when nobody said.
+
+        A Host header that is not a valid ``host[:port]`` answers 400: it would end up in
+        ``url``, ``base_url`` and ``url_for``.
+        """
+        host = self.origin.host
+        if host is None:
+            if self.headers.get("host"):
+                raise HTTPError(400, "The Host header is not a valid host.")
+            return "localhost"
+        return host
 
     @property
     def base_url(self) -> str:

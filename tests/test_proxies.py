@@ -10,6 +10,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from duoweb.headers import Headers
+from duoweb.hosts import valid_host
 from duoweb.proxies import HeaderLookup, RequestOrigin, TrustedProxies, resolve_origin
 
 
@@ -486,10 +487,11 @@ def test_any_header_text_never_raises(
 ) -> None:
     for lookup in (Headers(fields), RawLines(fields)):
         origin = resolve_origin(trusted, peer, lookup, "http")
-        assert origin.scheme in {"http", "https"} or origin.scheme.isascii()
+        assert origin.scheme in {"http", "https", "ws", "wss"}
+        assert origin.host is None or valid_host(origin.host) == origin.host
         assert origin.client_port is None or 0 <= origin.client_port <= 65535
         if peer is None or not trusted.trusts(peer[0]):
-            direct_host = lookup.get("host") or None
+            direct_host = valid_host(lookup.get("host"))  # a malformed Host is no host
             assert origin == RequestOrigin("http", direct_host, *(peer or (None, None)))
 
 
