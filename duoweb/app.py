@@ -281,6 +281,7 @@ class App(RouteDecorators):
             middleware=spec.middleware,
             overrides=self.dependency_overrides,
         )
+        endpoint.allowed_origins = spec.allowed_origins
         self._ws_router.add(spec.path, ("GET",), endpoint, endpoint.param_types)
         self._ws_endpoints.append(endpoint)
 

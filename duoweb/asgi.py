@@ -20,6 +20,7 @@ if TYPE_CHECKING:
 
     from duoweb.app import App
     from duoweb.concurrency import ThreadPool
+    from duoweb.origins import AllowedOrigins
 else:
     # Imported when first served: building the adapter (``app.asgi``) stays cheap.
     asyncio = lazy_import("asyncio", globals())
@@ -270,6 +271,8 @@ class ASGIAdapter:
         found = self.app.match_websocket(path)
         if found is not None and self.app.allowed_hosts is not None:
             found = found if self._allowed_host(scope) else None
+        if found is not None and found[0].allowed_origins is not None:
+            found = found if _allowed_origin(found[0].allowed_origins, scope) else None
         if found is None:
             # Closing before accepting is the ASGI way to refuse the handshake (403).
             await send({"type": "websocket.close", "code": 1008})
@@ -311,3 +314,13 @@ class ASGIAdapter:
                 self._started = False
                 await send({"type": "lifespan.shutdown.complete"})
                 return
+
+
+def _allowed_origin(allowed: AllowedOrigins, scope: Scope) -> bool:
+    """Whether a WebSocket handshake's Origin (if any) is one ``allowed`` admits."""
+    origins = [v for k, v in scope.get("headers", []) if k.lower() == b"origin"]
+    if not origins:
+        return True  # not a browser: the Origin check protects browser users only
+    if len(origins) > 1:
+        return False
+    return allowed.allows(origins[0].decode("latin-1"), null_by_star=True)

@@ -16,14 +16,11 @@ from collections.abc import Awaitable, Callable, Iterable
 from typing import Final
 
 from duoweb.errors import HTTPError
+from duoweb.origins import AllowedOrigins, OriginRule
 from duoweb.requests import Request
 from duoweb.responses import Response, problem_response
 
 __all__ = ["SAFELISTED_HEADERS", "CORSMiddleware", "OriginRule"]
-
-#: What ``allow_origins`` accepts: ``"*"``, one origin, a list of origins, a compiled regex
-#: (matched against the whole origin) or a predicate.
-OriginRule = str | Iterable[str] | re.Pattern[str] | Callable[[str], bool]
 
 #: Request headers every preflight may name: the CORS-safelisted ones, and Content-Type
 #: because a JSON API's clients send ``application/json``, which browsers always preflight.
@@ -31,7 +28,6 @@ SAFELISTED_HEADERS: Final = frozenset(
     {"accept", "accept-language", "content-language", "content-type"}
 )
 
-_ORIGIN = re.compile(r"[a-z][a-z0-9+.-]*://[^/?#@\s]+")
 _TOKEN = re.compile(r"[!#$%&'*+.^_`|~0-9A-Za-z-]+")
 _PREFLIGHT_VARY: Final = (
     "Origin",
@@ -88,7 +84,9 @@ class CORSMiddleware:
       The safelisted headers (:data:`SAFELISTED_HEADERS`) are always allowed.
     - ``expose_headers``: response headers a page may read beyond the safelisted ones.
     - ``allow_credentials``: let pages send cookies / HTTP auth. The allowed origin is then
-      echoed instead of ``*``, as browsers require.
+      echoed instead of ``*``, as browsers require. Combined with ``allow_origins="*"`` it
+      would hand every site the user's authenticated responses, so it is refused (ValueError)
+      unless ``allow_any_origin_with_credentials=True`` says that is intended.
     - ``max_age``: seconds a browser may cache a preflight answer (None: don't say).
 
     It is dual-mode: ``__call__`` is the ``def`` middleware, ``call_async`` the ``async def``
@@ -104,29 +102,17 @@ class CORSMiddleware:
         expose_headers: str | Iterable[str] = (),
         allow_credentials: bool = False,
         max_age: int | None = 600,
+        allow_any_origin_with_credentials: bool = False,
     ) -> None:
         self.allow_credentials = allow_credentials
-        self._any_origin = False
-        self._origins: frozenset[str] = frozenset()
-        self._origin_pattern: re.Pattern[str] | None = None
-        self._origin_predicate: Callable[[str], bool] | None = None
-        if isinstance(allow_origins, re.Pattern):
-            self._origin_pattern = allow_origins
-        elif callable(allow_origins):
-            self._origin_predicate = allow_origins
-        else:
-            origins = [allow_origins] if isinstance(allow_origins, str) else list(allow_origins)
-            if "*" in origins:
-                if len(origins) != 1:
-                    raise ValueError("allow_origins: '*' cannot be combined with origins")
-                self._any_origin = True
-            for origin in origins:
-                if origin != "*" and origin != "null" and not _ORIGIN.fullmatch(origin.lower()):
-                    raise ValueError(
-                        f"allow_origins: {origin!r} is not an origin like 'https://example.com' "
-                        "(scheme://host[:port], no path or trailing slash)"
-                    )
-            self._origins = frozenset(origin.lower() for origin in origins)
+        self._origins = AllowedOrigins(allow_origins)
+        self._any_origin = self._origins.any_origin
+        if self._any_origin and allow_credentials and not allow_any_origin_with_credentials:
+            raise ValueError(
+                "allow_origins='*' with allow_credentials=True would let every site read "
+                "responses with the user's cookies; list the origins (or a regex or predicate), "
+                "or pass allow_any_origin_with_credentials=True if that is really intended"
+            )
         self._methods = _tokens(allow_methods, "allow_methods", upper=True)
         headers = _tokens(allow_headers, "allow_headers", upper=False)
         self._headers = None if headers is None else frozenset(headers) | SAFELISTED_HEADERS
@@ -154,17 +140,9 @@ class CORSMiddleware:
 
     def is_allowed_origin(self, origin: str) -> bool:
         """True when a request from ``origin`` may read the response."""
-        if origin == "null":
-            # Sandboxed frames and file: pages share this one name: allowed only by name, or
-            # by a "*" that grants no credentials (which any page could read anyway).
-            return self._wildcard or "null" in self._origins
-        if self._any_origin:
-            return True
-        if self._origin_pattern is not None:
-            return self._origin_pattern.fullmatch(origin) is not None
-        if self._origin_predicate is not None:
-            return bool(self._origin_predicate(origin))
-        return origin.lower() in self._origins
+        # "null" (sandboxed frames, file: pages) is allowed only by name, or by a "*" that
+        # grants no credentials (which any page could read anyway).
+        return self._origins.allows(origin, null_by_star=self._wildcard)
 
     def preflight(self, request: Request) -> Response:
         """The answer to a preflight request: 204 with the allowances, or a 403 problem."""

@@ -35,6 +35,7 @@ from duoweb.routing import BUILTIN_KINDS, CONVERTER_FOR_TYPE, RouteDefinitionErr
 if TYPE_CHECKING:
     from duoweb.concurrency import ThreadPool
     from duoweb.formdata import FormLimits
+    from duoweb.origins import AllowedOrigins
 
 Handler = Callable[..., Any]
 #: (respond_sync, respond_async) -> the same pair wrapped, e.g. in router middleware.
@@ -788,6 +789,8 @@ class WebSocketEndpoint:
         self.template = template
         self.name = name
         self.max_message_size = max_message_size
+        #: The origins whose pages may open this WebSocket (None: any).
+        self.allowed_origins: AllowedOrigins | None = None
         template_params = template_parameters(template)
         hints = resolve_hints(handler, localns)
         self.websocket_param = ""

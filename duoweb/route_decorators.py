@@ -12,10 +12,12 @@ from typing import TYPE_CHECKING, Any, TypeVar
 
 import msgspec
 
+from duoweb.annotation_scope import annotation_scope
 from duoweb.dependencies import Depends
 
 if TYPE_CHECKING:
     from duoweb.formdata import FormLimits
+    from duoweb.origins import OriginRule
 
 H = TypeVar("H", bound=Callable[..., Any])
 
@@ -62,6 +64,8 @@ class WebSocketSpec(msgspec.Struct, frozen=True):
     #: Router middleware around the handshake, outermost first.
     middleware: tuple[Callable[..., Any], ...] = ()
     localns: Mapping[str, Any] | None = None
+    #: The origins whose pages may open it (an ``AllowedOrigins``; None: any).
+    allowed_origins: Any = None
 
 
 def checked_dependencies(dependencies: Iterable[Depends]) -> tuple[Depends, ...]:
@@ -122,8 +126,9 @@ class RouteDecorators:
         )
 
         def register(handler: H) -> H:
-            # The frame applying the decorator, whichever class this method belongs to.
-            scope = sys._getframe(1).f_locals
+            # The frame applying the decorator, whichever class this method belongs to: only
+            # the names the annotations use are kept (an app factory's other locals may go).
+            scope = annotation_scope(handler, sys._getframe(1).f_locals)
             self.add_route(
                 RouteSpec(
                     handler,
@@ -177,14 +182,23 @@ class RouteDecorators:
         name: str | None = None,
         max_message_size: int = 1024 * 1024,
         dependencies: Iterable[Depends] = (),
+        allowed_origins: OriginRule | None = None,
     ) -> Callable[[H], H]:
         """Register an ``async def`` WebSocket handler at ``path`` (served under ASGI only).
 
         The handler takes a ``WebSocket`` parameter plus any path parameters, by name.
         ``dependencies`` run with the handshake before it; one that fails refuses the
-        connection.
+        connection. ``allowed_origins`` (an origin, a list, ``"*"``, a regex or a predicate,
+        as for CORS) refuses a handshake whose ``Origin`` header names another site
+        (browsers send it; a handshake without one, from a non-browser client, is let
+        through).
         """
         route_dependencies = checked_dependencies(dependencies)
+        origins = None
+        if allowed_origins is not None:
+            from duoweb.origins import AllowedOrigins
+
+            origins = AllowedOrigins(allowed_origins, "allowed_origins")
 
         def register(handler: H) -> H:
             self.add_websocket(
@@ -194,7 +208,8 @@ class RouteDecorators:
                     name=name,
                     max_message_size=max_message_size,
                     dependencies=route_dependencies,
-                    localns=sys._getframe(1).f_locals,
+                    localns=annotation_scope(handler, sys._getframe(1).f_locals),
+                    allowed_origins=origins,
                 )
             )
             return handler

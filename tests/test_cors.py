@@ -256,7 +256,12 @@ def test_wildcard_without_credentials_sends_star_everywhere(
 def test_wildcard_with_credentials_echoes_the_origin(
     make_client: MakeClient, install: Install
 ) -> None:
-    app, _ = build(install, allow_origins="*", allow_credentials=True)
+    app, _ = build(
+        install,
+        allow_origins="*",
+        allow_credentials=True,
+        allow_any_origin_with_credentials=True,
+    )
     with make_client(app) as client:
         response = client.get("/items", headers={"origin": "https://any.example"})
         opaque = client.get("/items", headers={"origin": "null"})
@@ -395,3 +400,13 @@ def test_any_preflight_gets_a_204_or_a_403(origin: str, method: str, requested: 
     with TestClient(app, "wsgi") as client:
         response = client.options("/items", headers=encoded)
     assert response.status_code in (204, 403)
+
+
+# Issue 20, item 11: "*" with credentials only by an explicit opt-in.
+def test_wildcard_with_credentials_is_refused_without_the_opt_in() -> None:
+    with pytest.raises(ValueError, match="allow_any_origin_with_credentials"):
+        CORSMiddleware(allow_origins="*", allow_credentials=True)
+    with pytest.raises(ValueError, match="allow_any_origin_with_credentials"):
+        CORSMiddleware(allow_origins=["*"], allow_credentials=True)
+    CORSMiddleware(allow_origins="*")  # no credentials: every origin may read, no cookies
+    CORSMiddleware(allow_origins=re.compile(r"https://.*"), allow_credentials=True)  # explicit

@@ -284,3 +284,42 @@ def test_close_reason_is_cut_to_123_bytes_of_utf8() -> None:
         ws.receive_text()
     assert closed.value.reason == "é" * 61
     assert len(closed.value.reason.encode()) <= 123
+
+
+# Issue 20, item 11: a WebSocket route can refuse pages from other origins.
+def test_websocket_origin_check() -> None:
+    import re
+
+    app = App()
+
+    @app.websocket("/listed", allowed_origins=["https://app.example"])
+    async def listed(ws: WebSocket) -> None:
+        await ws.accept()
+        await ws.send_text("hi")
+
+    @app.websocket("/pattern", allowed_origins=re.compile(r"https://[a-z]+\.example"))
+    async def pattern(ws: WebSocket) -> None:
+        await ws.accept()
+        await ws.send_text("hi")
+
+    with TestClient(app, "asgi") as client:
+        for path, origin in (("/listed", "https://APP.example"), ("/pattern", "https://b.example")):
+            with client.websocket_connect(path, headers={"origin": origin}) as ws:
+                assert ws.receive_text() == "hi"
+        with client.websocket_connect("/listed") as ws:  # no Origin: not a browser
+            assert ws.receive_text() == "hi"
+        for path, origin in (
+            ("/listed", "https://evil.example"),
+            ("/listed", "null"),
+            ("/pattern", "https://b.example.evil"),
+            ("/pattern", "http://b.example"),
+        ):
+            with pytest.raises(WebSocketRejected) as refused:
+                client.websocket_connect(path, headers={"origin": origin})
+            assert refused.value.code == CloseCode.POLICY_VIOLATION
+
+
+def test_websocket_allowed_origins_are_checked_at_registration() -> None:
+    app = App()
+    with pytest.raises(ValueError, match="allowed_origins"):
+        app.websocket("/ws", allowed_origins=["https://app.example/path"])
