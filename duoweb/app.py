@@ -98,6 +98,7 @@ class App(RouteDecorators):
         servers: Iterable[Mapping[str, Any]] = (),
         form_limits: FormLimits | None = None,
         allowed_hosts: str | Iterable[str] | None = None,
+        disconnect_grace: float = 5.0,
     ) -> None:
         #: Largest request body accepted, in bytes (routes may set their own).
         self.max_body_size = max_body_size
@@ -112,6 +113,9 @@ class App(RouteDecorators):
         self.trusted_proxies = TrustedProxies.parse(trusted_proxies)
         #: The hosts this app serves (None: any valid host); other requests are a 400.
         self.allowed_hosts: AllowedHosts | None = None
+        #: ASGI: seconds a streaming or file body keeps being sent after the server reports
+        #: a disconnect (a half-closed client still reads; an endless stream still stops).
+        self.disconnect_grace = disconnect_grace
         #: Include exception details in 500 responses. Never enable in production.
         self.debug = debug
         self._router = RouteTable()

@@ -252,6 +252,12 @@ class ASGIAdapter:
         watching = asyncio.ensure_future(wait_for_disconnect())
         try:
             await asyncio.wait({pumping, watching}, return_when=asyncio.FIRST_COMPLETED)
+            grace = self.app.disconnect_grace
+            if not pumping.done() and grace > 0:
+                # A client that sent its request and shut its write side (a half-close) is
+                # reported as a disconnect too, though it still reads: keep sending for a
+                # while, so a body that can be delivered is, and an endless one still stops.
+                await asyncio.wait({pumping}, timeout=grace)
         finally:
             for task in (pumping, watching):
                 if not task.done():

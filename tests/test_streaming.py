@@ -134,7 +134,7 @@ def _asgi_call(app: App, path: str, receive_plan: list[dict[str, Any]]) -> list[
 
 def test_asgi_disconnect_stops_an_endless_stream_and_runs_cleanup() -> None:
     log: list[str] = []
-    app = App()
+    app = App(disconnect_grace=0.05)
 
     @app.get("/forever")
     async def forever() -> StreamingResponse:
@@ -156,7 +156,7 @@ def test_asgi_disconnect_stops_an_endless_stream_and_runs_cleanup() -> None:
 def test_asgi_disconnect_closes_a_sync_generator_too() -> None:
     log: list[str] = []
     stop = threading.Event()
-    app = App()
+    app = App(disconnect_grace=0.05)
 
     @app.get("/forever")
     def forever() -> StreamingResponse:
@@ -307,3 +307,82 @@ def test_download_filename_fallback_is_a_closed_quoted_string(
     assert response.headers["content-disposition"] == (
         f"attachment; filename=\"{fallback}\"; filename*=UTF-8''{encoded}"
     )
+
+
+# Issue 20, item 4: a disconnect reported right after the request (a half-closed client under
+# Hypercorn) does not cut a body that can still be delivered.
+def _half_closed_asgi_call(app: App, path: str) -> bytes:
+    sent: list[dict[str, Any]] = []
+    plan = [{"type": "http.request", "body": b"", "more_body": False}]
+
+    async def receive() -> dict[str, Any]:
+        if plan:
+            return plan.pop(0)
+        return {"type": "http.disconnect"}  # the client shut its write side at once
+
+    async def send(message: dict[str, Any]) -> None:
+        await asyncio.sleep(0.001)  # a real socket takes a moment per chunk
+        sent.append(message)
+
+    scope = {"type": "http", "method": "GET", "path": path, "query_string": b"", "headers": []}
+    asyncio.run(asyncio.wait_for(app.asgi(scope, receive, send), timeout=10))
+    assert sent[0]["status"] == 200
+    assert sent[-1].get("more_body", False) is False
+    return b"".join(m.get("body", b"") for m in sent[1:])
+
+
+@pytest.mark.parametrize("handler_kind", ["def", "async def"])
+def test_half_closed_client_gets_the_whole_body(
+    tmp_path: Path, handler_kind: str, make_client: MakeClient
+) -> None:
+    from duoweb import StaticFiles
+
+    data = tmp_path / "big.bin"
+    data.write_bytes(bytes(range(256)) * 2048)  # 512 KiB: several chunks
+    app = App()
+    StaticFiles(tmp_path).mount(app, "/static")
+    if handler_kind == "def":
+
+        @app.get("/file")
+        def file() -> FileResponse:
+            return FileResponse(data, chunk_size=16 * 1024)
+
+        @app.get("/stream")
+        def stream() -> StreamingResponse:
+            return StreamingResponse(f"{n}\n" for n in range(200))
+
+    else:
+
+        @app.get("/file")
+        async def file_async() -> FileResponse:
+            return FileResponse(data, chunk_size=16 * 1024)
+
+        @app.get("/stream")
+        async def stream_async() -> StreamingResponse:
+            async def lines() -> AsyncIterator[str]:
+                for n in range(200):
+                    yield f"{n}\n"
+
+            return StreamingResponse(lines())
+
+    expected = {
+        "/file": data.read_bytes(),
+        "/static/big.bin": data.read_bytes(),
+        "/stream": "".join(f"{n}\n" for n in range(200)).encode(),
+    }
+    for path, body in expected.items():
+        assert _half_closed_asgi_call(app, path) == body, path
+    with make_client(app) as client:  # and the same bodies in the current mode
+        for path, body in expected.items():
+            assert client.get(path).content == body
+
+
+def test_disconnect_grace_zero_stops_at_once() -> None:
+    app = App(disconnect_grace=0)
+
+    @app.get("/stream")
+    def stream() -> StreamingResponse:
+        return StreamingResponse(f"{n}\n" for n in range(100_000))
+
+    body = _half_closed_asgi_call(app, "/stream")
+    assert len(body) < len("".join(f"{n}\n" for n in range(100_000)))

@@ -18,7 +18,7 @@ from tests.robustness.inprocess import RawRequest, environ_for, scope_for
 
 
 def build_app(events: list[str], gate: threading.Event, stepping: threading.Event) -> App:
-    app = App(openapi_url=None, docs_url=None)
+    app = App(openapi_url=None, docs_url=None, disconnect_grace=0.05)
 
     @app.get("/sync")
     def sync_stream() -> StreamingResponse:
