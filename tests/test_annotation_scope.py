@@ -41,7 +41,7 @@ def make_app(handler_kind: str) -> tuple[App, weakref.ref[BigResource]]:
     else:
 
         @app.post("/items")
-        async def create_async(item: Item, auth: Token = Depends(token)) -> dict[str, Any]:  # noqa: B008
+        async def create_async(item: Item, auth: Token = Depends(token)) -> dict[str, Any]:  # type: ignore[assignment]  # noqa: B008
             return {"name": item.name, "token": auth.value}
 
     @app.websocket("/ws")
