@@ -323,3 +323,22 @@ def test_websocket_allowed_origins_are_checked_at_registration() -> None:
     app = App()
     with pytest.raises(ValueError, match="allowed_origins"):
         app.websocket("/ws", allowed_origins=["https://app.example/path"])
+
+
+def test_websocket_origin_check_on_a_router_route() -> None:
+    from duoweb import Router
+
+    router = Router()
+
+    @router.websocket("/ws", allowed_origins="https://app.example")
+    async def routed(ws: WebSocket) -> None:
+        await ws.accept()
+        await ws.send_text("routed")
+
+    app = App()
+    app.include_router(router, prefix="/r")
+    with TestClient(app, "asgi") as client:
+        with client.websocket_connect("/r/ws", headers={"origin": "https://app.example"}) as ws:
+            assert ws.receive_text() == "routed"
+        with pytest.raises(WebSocketRejected):
+            client.websocket_connect("/r/ws", headers={"origin": "https://evil.example"})
