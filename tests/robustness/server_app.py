@@ -13,7 +13,7 @@ import os
 import time
 from collections.abc import AsyncIterator, Iterator
 
-from duoweb import PlainTextResponse, Request, Response, StreamingResponse
+from duoweb import FileResponse, PlainTextResponse, Request, Response, StreamingResponse
 from tests.robustness.kinds_app import build_app
 
 app = build_app(max_body_size=64 * 1024)
@@ -119,3 +119,9 @@ def inject() -> Response:
 
 wsgi = app.wsgi
 asgi = app.asgi
+
+
+@app.get("/file")
+def file() -> FileResponse:
+    """This module's own source, as a file response (a half-closed client must get it whole)."""
+    return FileResponse(__file__, media_type="text/plain")

@@ -387,3 +387,20 @@ def test_no_worker_died(servers: dict[str, Server], original_workers: dict[str, 
         log = server.log()
         assert "WORKER TIMEOUT" not in log, log[-2000:]
         assert "Worker exiting" not in log, log[-2000:]
+
+
+# Issue 20, item 4: a client that sends its request and shuts its write side still reads.
+# Hypercorn reports the half-close as http.disconnect; duoweb keeps sending for its grace.
+@pytest.mark.parametrize("server", ["gunicorn", "hypercorn"])
+def test_half_closed_client_gets_whole_file_and_stream_bodies(
+    servers: dict[str, Server], server: str
+) -> None:
+    port = servers[server].port
+    source = Path(__file__).with_name("server_app.py").read_bytes()
+    got = exchange(port, _rq("GET", "/file"), half_close=True, timeout=10)
+    assert got.status == 200
+    assert source.strip() in got.body
+    for path in ("/stream?chunks=20&delay=0.01", "/astream?chunks=20&delay=0.01"):
+        got = exchange(port, _rq("GET", path), half_close=True, timeout=10)
+        assert got.status == 200, path
+        assert all(f"chunk {index}\n".encode() in got.body for index in range(20)), path
