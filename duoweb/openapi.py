@@ -20,6 +20,7 @@ from duoweb._route_templates import INT_MAX, INT_MIN
 from duoweb.errors import PROBLEM_MEDIA_TYPE, ValidationErrorItem, status_phrase
 from duoweb.models import BodyParam, is_model_type
 from duoweb.openapi_schemas import Schema, SchemaRegistry
+from duoweb.openapi_security import SecurityRegistry, is_guard_node, is_security_node
 from duoweb.openapi_v30 import convert_document
 from duoweb.params import ScalarParam, split_annotated, strip_optional
 from duoweb.responses import JSONResponse, Response
@@ -65,6 +66,7 @@ class _Builder:
         self.registry = SchemaRegistry()
         self.shared_responses: dict[str, dict[str, Any]] = {}
         self.operation_ids: set[str] = set()
+        self.security = SecurityRegistry(app.security_schemes)
         self.reserved_ids: set[str] = set()  # explicit ids: defaults stay clear of them
         self.problem = self.registry.framework_component("Problem", _problem_schema())
         errors = self.registry.schema(list[ValidationErrorItem], "serialization")
@@ -107,8 +109,8 @@ class _Builder:
             components["schemas"] = schemas
         if self.shared_responses:
             components["responses"] = dict(sorted(self.shared_responses.items()))
-        if app.security_schemes:
-            components["securitySchemes"] = dict(app.security_schemes)
+        if self.security.schemes:
+            components["securitySchemes"] = dict(self.security.schemes)
         if components:
             document["components"] = components
         if tags:
@@ -128,7 +130,11 @@ class _Builder:
         if description:
             operation["description"] = description
         operation["operationId"] = self.operation_id(endpoint, method)
-        plans = [endpoint.plan, *(node.plan for node in endpoint.nodes)]
+        # A security scheme's credential is documented by its scheme, not as a parameter.
+        plans = [endpoint.plan, *(n.plan for n in endpoint.nodes if not is_security_node(n))]
+        security = endpoint.security
+        if security is None:
+            security = self.security.requirements(endpoint)
         parameters = self.parameters(endpoint, plans)
         if parameters:
             operation["parameters"] = parameters
@@ -139,13 +145,13 @@ class _Builder:
             from duoweb.openapi_forms import form_request_body  # only apps with forms
 
             operation["requestBody"] = form_request_body(self.registry, plans)
-        operation["responses"] = self.responses(endpoint, plans, bool(bodies))
+        operation["responses"] = self.responses(endpoint, plans, bool(bodies), bool(security))
         if endpoint.deprecated:
             operation["deprecated"] = True
-        if endpoint.security is not None:
+        if security is not None:
             operation["security"] = [
                 {name: list(scopes) for name, scopes in requirement.items()}
-                for requirement in endpoint.security
+                for requirement in security
             ]
         return operation
 
@@ -235,7 +241,11 @@ class _Builder:
     # --- responses ---------------------------------------------------------------------------
 
     def responses(
-        self, endpoint: Endpoint, plans: list[SignaturePlan], has_body: bool
+        self,
+        endpoint: Endpoint,
+        plans: list[SignaturePlan],
+        has_body: bool,
+        secured: bool = False,
     ) -> dict[str, Any]:
         """Success responses from the return annotation, then the errors duoweb may answer."""
         found: dict[str, Any] = {}
@@ -274,6 +284,12 @@ class _Builder:
             )
         if any(plan.scalars or plan.body is not None for plan in plans):
             self.validation_response(found)
+        if secured:
+            self.shared(
+                found, "401", "Unauthorized", "Credentials are missing, malformed or not valid."
+            )
+        if any(is_guard_node(node) for node in endpoint.nodes):
+            self.shared(found, "403", "Forbidden", "The credentials lack a needed scope.")
         # A response that is exactly a shared one refers to it instead of repeating it.
         for status, response in found.items():
             for name, shared in self.shared_responses.items():

@@ -1,0 +1,205 @@
+"""The ``Authorization`` header schemes: Bearer tokens (RFC 6750) and Basic (RFC 7617)."""
+
+from __future__ import annotations
+
+import binascii
+import re
+from typing import Any, Literal, TypeVar, overload
+
+import msgspec
+
+from duoweb.params import Header
+from duoweb.security.base import SecurityScheme, checked_parameter, quoted
+
+T = TypeVar("T")
+
+#: RFC 6750 2.1: b64token = 1*( ALPHA / DIGIT / "-" / "." / "_" / "~" / "+" / "/" ) *"="
+_B64TOKEN = re.compile(r"[A-Za-z0-9\-._~+/]+=*")
+
+
+def split_authorization(value: str) -> tuple[str, str]:
+    """``"Bearer abc"`` -> ("bearer", "abc"): the scheme lowercased, the rest unpadded."""
+    scheme, _, rest = value.strip(" \t").partition(" ")
+    return scheme.lower(), rest.strip(" \t")
+
+
+def auth_params(realm: str | None, **params: str | None) -> str:
+    """``realm="x", error="y"``: the auth-params of a challenge, the ``None`` ones left out."""
+    pairs = [("realm", realm), *params.items()]
+    return ", ".join(f"{name}={quoted(value)}" for name, value in pairs if value is not None)
+
+
+class AuthorizationScheme(SecurityScheme[T]):
+    """A scheme carried in the ``Authorization`` header, answering 401 with its challenge."""
+
+    #: The auth-scheme token, as sent in the challenge ("Bearer", "Basic").
+    auth_scheme = ""
+
+    def __init__(
+        self,
+        *,
+        realm: str | None,
+        scheme_name: str | None,
+        description: str | None,
+        auto_error: bool,
+    ) -> None:
+        super().__init__(
+            Header("Authorization"),
+            scheme_name=scheme_name,
+            description=description,
+            auto_error=auto_error,
+        )
+        #: The protection space named in the challenge.
+        self.realm = None if realm is None else checked_parameter("realm", realm)
+
+    def __call__(self, credential: str | None = None) -> T:
+        """The checked credential; another auth scheme counts as no credential at all."""
+        if credential and split_authorization(credential)[0] != self.auth_scheme.lower():
+            credential = None  # e.g. Basic sent to a Bearer route: not ours to judge
+        return super().__call__(credential)
+
+    def challenge(self, error: str | None = None, description: str | None = None) -> str:
+        """``Bearer realm="api", error="invalid_token", ...``."""
+        params = auth_params(self.realm, error=error, error_description=description)
+        return f"{self.auth_scheme} {params}" if params else self.auth_scheme
+
+
+class BearerScheme(AuthorizationScheme[T]):
+    """Reads ``Authorization: Bearer <token>`` (RFC 6750) and gives the token string."""
+
+    auth_scheme = "Bearer"
+
+    def read(self, credential: str) -> str:
+        """The token of a well-formed Bearer credential, else a 401 ``invalid_token``."""
+        token = split_authorization(credential)[1]
+        if not _B64TOKEN.fullmatch(token):
+            raise self.unauthorized(
+                "The bearer token is malformed.",
+                error="invalid_token",
+                description="The access token is malformed",
+            )
+        return token
+
+
+class HTTPBearer(BearerScheme[T]):
+    """``Depends(HTTPBearer())`` gives the bearer token of ``Authorization: Bearer <token>``.
+
+    Checking the token (a database lookup, a JWT signature) is the app's, or
+    ``duoweb.security.jwt``'s.
+    """
+
+    @overload
+    def __init__(
+        self: HTTPBearer[str],
+        *,
+        bearer_format: str | None = None,
+        realm: str | None = None,
+        scheme_name: str | None = None,
+        description: str | None = None,
+        auto_error: Literal[True] = True,
+    ) -> None: ...
+    @overload
+    def __init__(
+        self: HTTPBearer[str | None],
+        *,
+        bearer_format: str | None = None,
+        realm: str | None = None,
+        scheme_name: str | None = None,
+        description: str | None = None,
+        auto_error: Literal[False],
+    ) -> None: ...
+    def __init__(
+        self,
+        *,
+        bearer_format: str | None = None,
+        realm: str | None = None,
+        scheme_name: str | None = None,
+        description: str | None = None,
+        auto_error: bool = True,
+    ) -> None:
+        super().__init__(
+            realm=realm, scheme_name=scheme_name, description=description, auto_error=auto_error
+        )
+        #: A hint for the docs of how tokens are made ("JWT").
+        self.bearer_format = bearer_format
+
+    def openapi_fields(self) -> dict[str, Any]:
+        """``{"type": "http", "scheme": "bearer"}``, with the bearer format if given."""
+        fields: dict[str, Any] = {"type": "http", "scheme": "bearer"}
+        if self.bearer_format:
+            fields["bearerFormat"] = self.bearer_format
+        return fields
+
+
+class HTTPBasicCredentials(msgspec.Struct, frozen=True):
+    """The user-id and password of an ``Authorization: Basic`` header."""
+
+    username: str
+    password: str
+
+    def __repr__(self) -> str:
+        return f"HTTPBasicCredentials(username={self.username!r}, password='***')"
+
+
+class HTTPBasic(AuthorizationScheme[T]):
+    """``Depends(HTTPBasic())`` gives the HTTPBasicCredentials of ``Authorization: Basic``.
+
+    The credentials are base64 of UTF-8 ``user-id:password`` (RFC 7617); anything else (bad
+    base64, no colon, not UTF-8, control characters) is a 401. Compare the password with
+    ``constant_time_equal``.
+    """
+
+    auth_scheme = "Basic"
+
+    @overload
+    def __init__(
+        self: HTTPBasic[HTTPBasicCredentials],
+        *,
+        realm: str = "api",
+        scheme_name: str | None = None,
+        description: str | None = None,
+        auto_error: Literal[True] = True,
+    ) -> None: ...
+    @overload
+    def __init__(
+        self: HTTPBasic[HTTPBasicCredentials | None],
+        *,
+        realm: str = "api",
+        scheme_name: str | None = None,
+        description: str | None = None,
+        auto_error: Literal[False],
+    ) -> None: ...
+    def __init__(
+        self,
+        *,
+        realm: str = "api",
+        scheme_name: str | None = None,
+        description: str | None = None,
+        auto_error: bool = True,
+    ) -> None:
+        super().__init__(
+            realm=realm, scheme_name=scheme_name, description=description, auto_error=auto_error
+        )
+
+    def challenge(self, error: str | None = None, description: str | None = None) -> str:
+        """``Basic realm="api", charset="UTF-8"`` (RFC 7617 2.1)."""
+        return f'Basic realm={quoted(self.realm or "")}, charset="UTF-8"'
+
+    def read(self, credential: str) -> HTTPBasicCredentials:
+        """The credentials of a well-formed Basic header, else a 401."""
+        token = split_authorization(credential)[1]
+        try:
+            decoded = binascii.a2b_base64(token.encode("ascii"), strict_mode=True)
+            text = decoded.decode("utf-8")
+        except (ValueError, UnicodeError):  # binascii.Error is a ValueError
+            raise self.unauthorized("The Basic credentials are not base64 of UTF-8 text.") from None
+        username, colon, password = text.partition(":")
+        if not colon:
+            raise self.unauthorized("The Basic credentials have no colon after the user-id.")
+        if any(ord(char) < 0x20 or ord(char) == 0x7F for char in text):
+            raise self.unauthorized("The Basic credentials contain control characters.")
+        return HTTPBasicCredentials(username, password)
+
+    def openapi_fields(self) -> dict[str, Any]:
+        """``{"type": "http", "scheme": "basic"}``."""
+        return {"type": "http", "scheme": "basic"}
