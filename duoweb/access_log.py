@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import logging
 import time
+from urllib.parse import unquote_plus
 from collections.abc import AsyncIterable, AsyncIterator, Awaitable, Callable, Iterable, Iterator
 from typing import Any, Final
 
@@ -23,10 +24,16 @@ from duoweb.requests import Request
 from duoweb.responses import Response
 from duoweb.streaming import Chunk, FileResponse, StreamingResponse
 
-__all__ = ["ACCESS_LOGGER", "AccessLogMiddleware"]
+__all__ = ["ACCESS_LOGGER", "REDACTED_QUERY_PARAMETERS", "AccessLogMiddleware", "redact_query"]
 
 #: The name of the logger access lines go to.
 ACCESS_LOGGER: Final = "duoweb.access"
+
+#: Query parameters whose values are credentials: logged as ``***`` (headers and cookies,
+#: Authorization and API-key headers included, are never logged at all).
+REDACTED_QUERY_PARAMETERS: Final = frozenset(
+    {"access_token", "api_key", "apikey", "key", "token", "password", "secret", "client_secret"}
+)
 
 _MONTHS: Final = (
     "Jan",
@@ -58,6 +65,18 @@ def _clf_time(seconds: float) -> str:
     )
 
 
+def redact_query(query: str, names: frozenset[str]) -> str:
+    """``query`` with the values of the parameters in ``names`` (lowercase) replaced by ``***``."""
+    parts = query.split("&")
+    changed = False
+    for index, part in enumerate(parts):
+        name, equals, _ = part.partition("=")
+        if equals and unquote_plus(name).lower() in names:
+            parts[index] = f"{name}=***"
+            changed = True
+    return "&".join(parts) if changed else query
+
+
 def _size(chunk: Chunk) -> int:
     return len(chunk.encode()) if isinstance(chunk, str) else len(chunk)
 
@@ -75,10 +94,16 @@ class AccessLogMiddleware:
     """
 
     def __init__(
-        self, *, logger: logging.Logger | str = ACCESS_LOGGER, level: int = logging.INFO
+        self,
+        *,
+        logger: logging.Logger | str = ACCESS_LOGGER,
+        level: int = logging.INFO,
+        redact_query: Iterable[str] = REDACTED_QUERY_PARAMETERS,
     ) -> None:
         self.logger = logging.getLogger(logger) if isinstance(logger, str) else logger
         self.level = level
+        #: Query parameters logged as ``***`` (e.g. an APIKeyQuery's name).
+        self.redact_query = frozenset(name.lower() for name in redact_query)
 
     def log(self, request: Request, status: int, size: int | None, started: float) -> None:
         """Write the access line for ``request``; ``started`` is a ``time.perf_counter()``."""
@@ -88,6 +113,8 @@ class AccessLogMiddleware:
         peer = request.client
         client = peer[0] if peer is not None else None
         query = request.query_string.decode("latin-1")
+        if query and self.redact_query:
+            query = redact_query(query, self.redact_query)
         target = request.path + (f"?{query}" if query else "")
         request_id = request.state.get(STATE_KEY)
         fields: dict[str, Any] = {
