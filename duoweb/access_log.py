@@ -14,9 +14,9 @@ from __future__ import annotations
 
 import logging
 import time
-from urllib.parse import unquote_plus
 from collections.abc import AsyncIterable, AsyncIterator, Awaitable, Callable, Iterable, Iterator
 from typing import Any, Final
+from urllib.parse import unquote_plus
 
 from duoweb.errors import HTTPError
 from duoweb.request_id import STATE_KEY
