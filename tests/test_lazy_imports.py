@@ -28,6 +28,9 @@ NOT_FOR_WSGI = (
     "duoweb._speedups._multipart",
     "multipart",
     "tempfile",
+    "duoweb.security",
+    "jwt",
+    "cryptography",
 )
 
 PRELUDE = """
@@ -127,6 +130,35 @@ def test_wsgi_app_with_def_handlers_imports_no_async_or_openapi_machinery() -> N
     assert report["search"] == ("200 OK", b'{"q":"duo","limit":3}')
     assert report["missing"] == "404 Not Found"
     assert report["imported"] == []
+
+
+def test_security_schemes_import_neither_jwt_nor_the_async_machinery() -> None:
+    report = run_fresh(
+        """
+        from typing import Annotated
+
+        from duoweb import Depends
+        from duoweb.security import HTTPBearer
+
+        app = App()
+        bearer = HTTPBearer()
+
+        @app.get("/me")
+        def me(token: Annotated[str, Depends(bearer)]) -> str:
+            return token
+
+        report["refused"] = call_wsgi(app, "/me")[0]
+        report["imported"] = imported()
+        """
+    )
+    assert report["refused"] == "401 Unauthorized"
+    assert report["imported"] == [
+        "duoweb.security",
+        "duoweb.security.api_key",
+        "duoweb.security.base",
+        "duoweb.security.http",
+        "duoweb.security.oauth2",
+    ]
 
 
 def test_asgi_side_is_built_on_first_use_and_then_works() -> None:

@@ -146,7 +146,7 @@ def test_malformed_bearer_is_401_invalid_token(
     make_client: MakeClient, app: App, authorization: str
 ) -> None:
     with make_client(app) as client:
-        answer = client.get("/sync/bearer", headers={"Authorization": authorization.encode()})
+        answer = client.get("/sync/bearer", headers=[(b"Authorization", authorization.encode())])
     assert answer.status_code == 401
     assert answer.headers["www-authenticate"].startswith('Bearer error="invalid_token"')
     assert answer.json()["detail"] == "The bearer token is malformed."

@@ -21,24 +21,6 @@ class APIKeyScheme(SecurityScheme[T]):
     #: Where the key is: "header", "query" or "cookie" (OpenAPI's ``in``).
     located: ClassVar[Literal["header", "query", "cookie"]]
 
-    @overload
-    def __init__(
-        self: APIKeyScheme[str],
-        *,
-        name: str,
-        scheme_name: str | None = None,
-        description: str | None = None,
-        auto_error: Literal[True] = True,
-    ) -> None: ...
-    @overload
-    def __init__(
-        self: APIKeyScheme[str | None],
-        *,
-        name: str,
-        scheme_name: str | None = None,
-        description: str | None = None,
-        auto_error: Literal[False],
-    ) -> None: ...
     def __init__(
         self,
         *,
@@ -74,6 +56,36 @@ class APIKeyHeader(APIKeyScheme[T]):
 
     located = "header"
 
+    @overload
+    def __init__(
+        self: APIKeyHeader[str],
+        *,
+        name: str,
+        scheme_name: str | None = None,
+        description: str | None = None,
+        auto_error: Literal[True] = True,
+    ) -> None: ...
+    @overload
+    def __init__(
+        self: APIKeyHeader[str | None],
+        *,
+        name: str,
+        scheme_name: str | None = None,
+        description: str | None = None,
+        auto_error: Literal[False],
+    ) -> None: ...
+    def __init__(
+        self,
+        *,
+        name: str,
+        scheme_name: str | None = None,
+        description: str | None = None,
+        auto_error: bool = True,
+    ) -> None:
+        super().__init__(
+            name=name, scheme_name=scheme_name, description=description, auto_error=auto_error
+        )
+
     def source(self, name: str) -> Param:
         """A header marker."""
         return Header(name)
@@ -84,6 +96,36 @@ class APIKeyQuery(APIKeyScheme[T]):
 
     located = "query"
 
+    @overload
+    def __init__(
+        self: APIKeyQuery[str],
+        *,
+        name: str,
+        scheme_name: str | None = None,
+        description: str | None = None,
+        auto_error: Literal[True] = True,
+    ) -> None: ...
+    @overload
+    def __init__(
+        self: APIKeyQuery[str | None],
+        *,
+        name: str,
+        scheme_name: str | None = None,
+        description: str | None = None,
+        auto_error: Literal[False],
+    ) -> None: ...
+    def __init__(
+        self,
+        *,
+        name: str,
+        scheme_name: str | None = None,
+        description: str | None = None,
+        auto_error: bool = True,
+    ) -> None:
+        super().__init__(
+            name=name, scheme_name=scheme_name, description=description, auto_error=auto_error
+        )
+
     def source(self, name: str) -> Param:
         """A query marker."""
         return Query(name)
@@ -93,6 +135,36 @@ class APIKeyCookie(APIKeyScheme[T]):
     """``Depends(APIKeyCookie(name="session"))`` gives the key sent in that cookie."""
 
     located = "cookie"
+
+    @overload
+    def __init__(
+        self: APIKeyCookie[str],
+        *,
+        name: str,
+        scheme_name: str | None = None,
+        description: str | None = None,
+        auto_error: Literal[True] = True,
+    ) -> None: ...
+    @overload
+    def __init__(
+        self: APIKeyCookie[str | None],
+        *,
+        name: str,
+        scheme_name: str | None = None,
+        description: str | None = None,
+        auto_error: Literal[False],
+    ) -> None: ...
+    def __init__(
+        self,
+        *,
+        name: str,
+        scheme_name: str | None = None,
+        description: str | None = None,
+        auto_error: bool = True,
+    ) -> None:
+        super().__init__(
+            name=name, scheme_name=scheme_name, description=description, auto_error=auto_error
+        )
 
     def source(self, name: str) -> Param:
         """A cookie marker."""
