@@ -1,6 +1,7 @@
 """The todo API: lists of items, with filtering, pagination and partial updates.
 
-One App, served either way::
+Reading is open; creating, changing and deleting need the API key in ``X-API-Key``
+(examples/todo/auth.py). One App, served either way::
 
     gunicorn -k sync -w 2 examples.todo.app:app     # WSGI
     hypercorn -w 2 examples.todo.app:app.asgi       # ASGI
@@ -16,6 +17,7 @@ from typing import Annotated
 from msgspec import UNSET
 
 from duoweb import App, Depends, HTTPError, Query
+from examples.todo.auth import Writer
 from examples.todo.db import Db, create_schema, insert
 from examples.todo.models import (
     Item,
@@ -107,7 +109,7 @@ def index() -> dict[str, str]:
 
 
 @app.post("/lists", status_code=201, tags=["lists"], summary="Create a list")
-def create_list(new: NewList, db: Db) -> TodoList:
+def create_list(new: NewList, db: Db, _writer: Writer) -> TodoList:
     """Create an empty todo list."""
     list_id = insert(db, "INSERT INTO lists (title) VALUES (?)", (new.title,))
     return TodoList(id=list_id, title=new.title)
@@ -131,7 +133,7 @@ def get_list(todo_list: ExistingList) -> TodoList:
 
 
 @app.patch("/lists/{list_id:int}", tags=["lists"], summary="Rename a list")
-def update_list(todo_list: ExistingList, patch: ListChanges, db: Db) -> TodoList:
+def update_list(todo_list: ExistingList, patch: ListChanges, db: Db, _writer: Writer) -> TodoList:
     """Change the fields sent; a field left out keeps its value."""
     if patch.title is UNSET:
         return todo_list
@@ -140,13 +142,13 @@ def update_list(todo_list: ExistingList, patch: ListChanges, db: Db) -> TodoList
 
 
 @app.delete("/lists/{list_id:int}", tags=["lists"], summary="Delete a list")
-def delete_list(todo_list: ExistingList, db: Db) -> None:
+def delete_list(todo_list: ExistingList, db: Db, _writer: Writer) -> None:
     """Delete a list and all of its items (204 No Content)."""
     db.execute("DELETE FROM lists WHERE id = ?", (todo_list.id,))
 
 
 @app.post("/lists/{list_id:int}/items", status_code=201, tags=["items"], summary="Add an item")
-def create_item(todo_list: ExistingList, new: NewItem, db: Db) -> Item:
+def create_item(todo_list: ExistingList, new: NewItem, db: Db, _writer: Writer) -> Item:
     """Add an item to a list."""
     item_id = insert(
         db,
@@ -192,7 +194,9 @@ def get_item(todo_list: ExistingList, item_id: int, db: Db) -> Item:
 
 
 @app.patch("/lists/{list_id:int}/items/{item_id}", tags=["items"], summary="Change an item")
-def update_item(todo_list: ExistingList, item_id: int, patch: ItemChanges, db: Db) -> Item:
+def update_item(
+    todo_list: ExistingList, item_id: int, patch: ItemChanges, db: Db, _writer: Writer
+) -> Item:
     """Change the fields sent (e.g. ``{"done": true}``); the others keep their values."""
     sent = changes(patch)
     if sent:
@@ -207,7 +211,7 @@ def update_item(todo_list: ExistingList, item_id: int, patch: ItemChanges, db: D
 
 
 @app.delete("/lists/{list_id:int}/items/{item_id}", tags=["items"], summary="Delete an item")
-def delete_item(todo_list: ExistingList, item_id: int, db: Db) -> None:
+def delete_item(todo_list: ExistingList, item_id: int, db: Db, _writer: Writer) -> None:
     """Delete one item (204 No Content)."""
     deleted = db.execute(
         "DELETE FROM items WHERE id = ? AND list_id = ?", (item_id, todo_list.id)

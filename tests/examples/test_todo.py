@@ -26,9 +26,17 @@ def database(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     return path
 
 
+API_KEY = "k-test-writer"
+
+
 @pytest.fixture
-def client(make_client: MakeClient, database: Path) -> Iterator[TestClient]:
+def client(
+    make_client: MakeClient, database: Path, monkeypatch: pytest.MonkeyPatch
+) -> Iterator[TestClient]:
+    """A client that sends the API key the write routes need."""
+    monkeypatch.setenv("TODO_API_KEY", API_KEY)
     with make_client(app) as client:
+        client.headers["X-API-Key"] = API_KEY
         yield client
 
 
@@ -83,6 +91,7 @@ def test_openapi_document_describes_every_route(client: TestClient) -> None:
 
 def test_schema_is_created_once_and_data_persists(make_client: MakeClient, database: Path) -> None:
     with make_client(app) as client:
+        client.headers["X-API-Key"] = "todo-dev-key"  # TODO_API_KEY is not set: the default
         list_id = new_list(client, "Kept")
     assert database.exists()
     with make_client(app) as client:  # startup runs again: CREATE TABLE IF NOT EXISTS
@@ -366,3 +375,40 @@ def test_connection_commits_on_success_and_rolls_back_on_error(database: Path) -
     with contextlib.closing(sqlite3.connect(database)) as check:
         titles = [row[0] for row in check.execute("SELECT title FROM lists")]
     assert titles == ["committed"]
+
+
+def test_writes_need_the_api_key(client: TestClient) -> None:
+    list_id = new_list(client)
+    item_id = new_item(client, list_id)["id"]
+    writes = [
+        ("POST", "/lists", {"title": "x"}),
+        ("PATCH", f"/lists/{list_id}", {"title": "x"}),
+        ("DELETE", f"/lists/{list_id}", None),
+        ("POST", f"/lists/{list_id}/items", {"title": "x"}),
+        ("PATCH", f"/lists/{list_id}/items/{item_id}", {"done": True}),
+        ("DELETE", f"/lists/{list_id}/items/{item_id}", None),
+    ]
+    for key in (None, "k-wrong", "todo-dev-key"):
+        headers = {"X-API-Key": key} if key else {}
+        del client.headers["X-API-Key"]
+        for method, path, body in writes:
+            answer = client.request(method, path, json=body, headers=headers)
+            assert_problem(answer, 401)
+            assert answer.headers["www-authenticate"] == "APIKey"
+        client.headers["X-API-Key"] = API_KEY
+    assert client.get(f"/lists/{list_id}/items", headers={"X-API-Key": ""}).status_code == 200
+    assert client.get(f"/lists/{list_id}/items/{item_id}").json()["done"] is False
+
+
+def test_the_document_says_which_routes_need_the_key() -> None:
+    document = app.openapi()
+    assert document["components"]["securitySchemes"]["APIKeyHeader"] == {
+        "type": "apiKey",
+        "in": "header",
+        "name": "X-API-Key",
+        "description": "Needed to create, change or delete lists and items.",
+    }
+    for path, item in document["paths"].items():
+        for method, operation in item.items():
+            expected = [{"APIKeyHeader": []}] if method in ("post", "patch", "delete") else None
+            assert operation.get("security") == expected, (method, path)

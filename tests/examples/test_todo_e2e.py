@@ -19,9 +19,14 @@ pytestmark = pytest.mark.e2e
 def test_create_list_patch_delete_flow(server: str, target: str, tmp_path: Path) -> None:
     database = tmp_path / "todo.sqlite3"
     with (
-        serve(server, target, workers=2, env={"TODO_DB": str(database)}) as base,
-        httpx.Client(base_url=base, timeout=10) as http,
+        serve(
+            server, target, workers=2, env={"TODO_DB": str(database), "TODO_API_KEY": "k-e2e"}
+        ) as base,
+        httpx.Client(base_url=base, timeout=10, headers={"X-API-Key": "k-e2e"}) as http,
     ):
+        refused = http.post("/lists", json={"title": "x"}, headers={"X-API-Key": "k-guess"})
+        assert refused.status_code == 401
+        assert refused.headers["www-authenticate"] == "APIKey"
         created = http.post("/lists", json={"title": "Groceries"})
         assert created.status_code == 201
         list_id = created.json()["id"]
