@@ -410,5 +410,6 @@ def test_the_document_says_which_routes_need_the_key() -> None:
     }
     for path, item in document["paths"].items():
         for method, operation in item.items():
-            expected = [{"APIKeyHeader": []}] if method in ("post", "patch", "delete") else None
+            writes = method in ("post", "patch", "delete")
+            expected: list[dict[str, list[str]]] | None = [{"APIKeyHeader": []}] if writes else None
             assert operation.get("security") == expected, (method, path)
