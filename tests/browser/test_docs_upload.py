@@ -11,57 +11,18 @@ from __future__ import annotations
 
 import asyncio
 import hashlib
-import itertools
 import json
-import subprocess
-import time
 from pathlib import Path
-from typing import Any
 
-import httpx
 import pytest
 
-from tests.browser.test_docs_page import OFFLINE_FLAGS, chromium
+from tests.browser.devtools import devtools_chromium, open_page
+from tests.browser.test_docs_page import chromium
 from tests.e2e.servers import serve
 
 pytestmark = pytest.mark.e2e
 
 __all__ = ["chromium"]  # the fixture, shared with the docs page test
-
-FLAGS = [flag for flag in OFFLINE_FLAGS if not flag.startswith("--virtual-time-budget")]
-
-
-class DevTools:
-    """One page's DevTools protocol session: send a command, get its result."""
-
-    def __init__(self, socket: Any) -> None:
-        self.socket = socket
-        self.ids = itertools.count(1)
-
-    async def send(self, method: str, **params: Any) -> dict[str, Any]:
-        number = next(self.ids)
-        await self.socket.send(json.dumps({"id": number, "method": method, "params": params}))
-        while True:
-            message = json.loads(await self.socket.recv())
-            if message.get("id") == number:
-                if "error" in message:
-                    raise RuntimeError(f"{method}: {message['error']}")
-                result: dict[str, Any] = message.get("result", {})
-                return result
-
-    async def js(self, expression: str) -> Any:
-        reply = await self.send("Runtime.evaluate", expression=expression, returnByValue=True)
-        return reply.get("result", {}).get("value")
-
-    async def until(self, expression: str, what: str, timeout: float = 30) -> Any:
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            value = await self.js(expression)
-            if value:
-                return value
-            await asyncio.sleep(0.2)
-        raise AssertionError(f"timed out waiting for {what}")
-
 
 CLICK_OPERATION = """
 (() => {
@@ -110,14 +71,7 @@ RESPONSE_BODY = """
 
 
 async def try_it_out(port: int, docs_url: str, upload: Path) -> str:
-    import websockets
-
-    targets = httpx.get(f"http://127.0.0.1:{port}/json/list", timeout=10).json()
-    page = next(target for target in targets if target["type"] == "page")
-    async with websockets.connect(page["webSocketDebuggerUrl"], max_size=None) as socket:
-        tools = DevTools(socket)
-        await tools.send("Page.enable")
-        await tools.send("Page.navigate", url=docs_url)
+    async with open_page(port, docs_url) as tools:
         await tools.until(CLICK_OPERATION, "the POST /upload operation")
         await tools.until(CLICK_BUTTON % json.dumps("Try it out"), 'the "Try it out" button')
         document = await tools.send("DOM.getDocument", depth=-1)
@@ -136,18 +90,6 @@ async def try_it_out(port: int, docs_url: str, upload: Path) -> str:
         return shown
 
 
-def _devtools_port(profile: Path, process: subprocess.Popen[str]) -> int:
-    marker = profile / "DevToolsActivePort"
-    deadline = time.monotonic() + 30
-    while time.monotonic() < deadline:
-        if marker.exists() and marker.read_text().strip():
-            return int(marker.read_text().splitlines()[0])
-        if process.poll() is not None:
-            break
-        time.sleep(0.1)
-    raise AssertionError("Chromium did not open its DevTools port")
-
-
 def test_try_it_out_uploads_a_file(chromium: str, tmp_path: Path) -> None:
     pytest.importorskip("swagger_ui", reason="the docs assets package (swagger-ui-py) is needed")
     pytest.importorskip("websockets", reason="the DevTools protocol client needs websockets")
@@ -155,30 +97,11 @@ def test_try_it_out_uploads_a_file(chromium: str, tmp_path: Path) -> None:
     upload = tmp_path / "picked file.bin"
     upload.write_bytes(content)
     profile = tmp_path / "profile"
-    with serve("hypercorn", "tests.e2e.forms_app:app.asgi") as base:
-        process = subprocess.Popen(
-            [
-                chromium,
-                *FLAGS,
-                f"--user-data-dir={profile}",
-                "--remote-debugging-port=0",
-                "--remote-allow-origins=*",
-                "about:blank",
-            ],
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.PIPE,
-            text=True,
-        )
-        try:
-            port = _devtools_port(profile, process)
-            shown = asyncio.run(try_it_out(port, f"{base}/docs", upload))
-        finally:
-            process.terminate()
-            try:
-                process.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                process.kill()
-                process.wait()
+    with (
+        serve("hypercorn", "tests.e2e.forms_app:app.asgi") as base,
+        devtools_chromium(chromium, profile) as port,
+    ):
+        shown = asyncio.run(try_it_out(port, f"{base}/docs", upload))
     assert json.loads(shown) == {
         "title": "from swagger",
         "filename": "picked file.bin",
