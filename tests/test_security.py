@@ -7,6 +7,8 @@ import logging
 from typing import Annotated, Any
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from duoweb import App, Depends, HTTPError
 from duoweb.security import (
@@ -402,3 +404,41 @@ def test_credentials_are_not_logged(
     assert "page=2&api_key=***" in logged
     for secret in (*secrets, "sekrit", base64.b64encode(b"u:sekrit").decode()):
         assert secret not in logged
+
+
+# --- any Authorization header: an answer, never a 500 ------------------------------------------
+
+latin1_text = st.text(st.characters(min_codepoint=0x20, max_codepoint=0xFF), max_size=200)
+
+
+@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(
+    scheme=st.sampled_from(["Basic", "basic", "Bearer", "BEARER", "Digest", ""]),
+    payload=st.one_of(
+        latin1_text,
+        st.binary(max_size=120).map(lambda raw: base64.b64encode(raw).decode()),
+    ),
+)
+def test_any_authorization_header_is_answered(scheme: str, payload: str) -> None:
+    value = f"{scheme} {payload}".strip(" \t").encode("latin-1")
+    bearer = HTTPBearer(auto_error=False)
+    credentials = HTTPBasic(auto_error=False)
+    for scheme_object in (bearer, credentials):
+        refused: HTTPError | None = None
+        result: object = None
+        try:
+            result = scheme_object(value.decode("latin-1"))
+        except HTTPError as exc:
+            refused = exc
+        if refused is not None:
+            assert refused.status == 401
+            assert "WWW-Authenticate" in refused.headers
+        else:
+            assert result is None or isinstance(result, str | HTTPBasicCredentials)
+
+
+def test_a_huge_basic_header_is_refused(make_client: MakeClient, app: App) -> None:
+    # 300 KB of base64 without a colon: decoded and scanned once, then refused.
+    with make_client(app) as client:
+        answer = client.get("/sync/basic", headers=basic(b"A" * 300_000))
+    assert answer.status_code == 401
