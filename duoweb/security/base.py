@@ -83,10 +83,14 @@ class SecurityScheme(Generic[T]):
     def __call__(self, credential: str | None = None) -> T:
         """The checked credential; 401 when it is missing (unless ``auto_error=False``)."""
         if not credential:
-            if self.auto_error:
-                raise self.unauthorized("Not authenticated: credentials are missing.")
-            return cast(T, None)
+            return self.absent()
         return cast(T, self.read(credential))
+
+    def absent(self) -> T:
+        """What a request without the credential gets: a 401, or None with ``auto_error=False``."""
+        if self.auto_error:
+            raise self.unauthorized("Not authenticated: credentials are missing.")
+        return cast(T, None)
 
     def read(self, credential: str) -> Any:
         """The value handed to the handler for the ``credential`` text the request carries."""
