@@ -132,9 +132,8 @@ class _Builder:
         operation["operationId"] = self.operation_id(endpoint, method)
         # A security scheme's credential is documented by its scheme, not as a parameter.
         plans = [endpoint.plan, *(n.plan for n in endpoint.nodes if not is_security_node(n))]
-        security = endpoint.security
-        if security is None:
-            security = self.security.requirements(endpoint)
+        discovered = self.security.requirements(endpoint)
+        security = discovered if endpoint.security is None else endpoint.security
         parameters = self.parameters(endpoint, plans)
         if parameters:
             operation["parameters"] = parameters
@@ -145,7 +144,7 @@ class _Builder:
             from duoweb.openapi_forms import form_request_body  # only apps with forms
 
             operation["requestBody"] = form_request_body(self.registry, plans)
-        operation["responses"] = self.responses(endpoint, plans, bool(bodies), bool(security))
+        operation["responses"] = self.responses(endpoint, plans, bool(bodies), bool(discovered))
         if endpoint.deprecated:
             operation["deprecated"] = True
         if security is not None:
@@ -247,7 +246,10 @@ class _Builder:
         has_body: bool,
         secured: bool = False,
     ) -> dict[str, Any]:
-        """Success responses from the return annotation, then the errors duoweb may answer."""
+        """Success responses from the return annotation, then the errors duoweb may answer.
+
+        ``secured``: a security scheme in the route's dependencies may answer 401.
+        """
         found: dict[str, Any] = {}
         for status, response in self.success_responses(endpoint):
             _merge_response(found, status, response)
@@ -284,11 +286,12 @@ class _Builder:
             )
         if any(plan.scalars or plan.body is not None for plan in plans):
             self.validation_response(found)
-        if secured:
+        # What the route's security schemes and guards answer, unless the route documents it.
+        if secured and "401" not in found:
             self.shared(
                 found, "401", "Unauthorized", "Credentials are missing, malformed or not valid."
             )
-        if any(is_guard_node(node) for node in endpoint.nodes):
+        if "403" not in found and any(is_guard_node(node) for node in endpoint.nodes):
             self.shared(found, "403", "Forbidden", "The credentials lack a needed scope.")
         # A response that is exactly a shared one refers to it instead of repeating it.
         for status, response in found.items():
