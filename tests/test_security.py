@@ -25,6 +25,7 @@ from duoweb.security import (
     constant_time_equal,
     require_scope,
 )
+from duoweb.security.http import is_b64token
 from tests.conftest import MakeClient
 
 PROBLEM = "application/problem+json"
@@ -442,3 +443,30 @@ def test_a_huge_basic_header_is_refused(make_client: MakeClient, app: App) -> No
     with make_client(app) as client:
         answer = client.get("/sync/basic", headers=basic(b"A" * 300_000))
     assert answer.status_code == 401
+
+
+@pytest.mark.parametrize(
+    ("token", "valid"),
+    [
+        ("", False),
+        ("=", False),
+        ("a", True),
+        ("a==", True),
+        ("a=b", False),
+        ("=a", False),
+        ("ä", False),
+        ("a b", False),
+        ("abc.DEF-_~+/9==", True),
+    ],
+)
+def test_b64token_syntax(token: str, valid: bool) -> None:
+    bearer = HTTPBearer()
+    assert is_b64token(token) is valid
+    if valid:
+        assert bearer.read(token) == token
+        assert bearer(f"Bearer {token}") == token
+    else:
+        with pytest.raises(HTTPError, match="malformed"):
+            bearer.read(token)
+        with pytest.raises(HTTPError, match="malformed"):
+            bearer(f"Bearer {token}")

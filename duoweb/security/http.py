@@ -14,15 +14,21 @@ from duoweb.security.base import SecurityScheme, checked_parameter, quoted
 T = TypeVar("T")
 
 #: RFC 6750 2.1: b64token = 1*( ALPHA / DIGIT / "-" / "." / "_" / "~" / "+" / "/" ) *"="
-_B64TOKEN_CHARS = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-._~+/"
-#: Byte -> 0 for a b64token character, 1 for any other (for one ``bytes.translate`` pass).
+_B64TOKEN_CHARS = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-._~+/="
+#: Byte -> 0 for a b64token character ("=" included), 1 for any other, for one
+#: ``bytes.translate`` pass; the rarer "=" is then checked to be trailing padding only.
 _B64TOKEN_CLASS = bytes(0 if byte in _B64TOKEN_CHARS else 1 for byte in range(256))
 
 
 def is_b64token(token: str) -> bool:
     """True for RFC 6750 ``b64token`` text: one pass in C, whatever the input."""
-    body = token.rstrip("=")
-    return bool(body) and body.isascii() and 1 not in body.encode().translate(_B64TOKEN_CLASS)
+    return (
+        bool(token)
+        and token.isascii()
+        and 1 not in token.encode().translate(_B64TOKEN_CLASS)
+        and ("=" not in token or "=" not in token.rstrip("="))
+        and token[:1] != "="
+    )
 
 
 def auth_params(realm: str | None, **params: str | None) -> str:
@@ -78,15 +84,25 @@ class BearerScheme(AuthorizationScheme[T]):
 
     def __call__(self, credential: str | None = None) -> T:
         """The bearer token; ``AuthorizationScheme.__call__`` unrolled, as it runs per request."""
-        if credential:
+        if not credential:
+            return self.absent()
+        if credential.startswith("Bearer "):  # the usual spelling: no partition, no lower()
+            token = credential[7:]
+        else:
             scheme, _, token = credential.partition(" ")
-            if scheme == "Bearer" or scheme.lower() == "bearer":
-                token = token.strip(" \t")
-                body = token.rstrip("=")
-                if body and body.isascii() and 1 not in body.encode().translate(_B64TOKEN_CLASS):
-                    return token  # type: ignore[return-value]  # T is str or str | None
-                raise self.malformed()
-        return self.absent()
+            if scheme.lower() != "bearer":
+                return self.absent()  # e.g. Basic sent to a Bearer route: not ours to judge
+        if token[:1] == " " or token[-1:] in (" ", "\t"):
+            token = token.strip(" \t")
+        if (
+            token
+            and token.isascii()
+            and 1 not in token.encode().translate(_B64TOKEN_CLASS)
+            and ("=" not in token or "=" not in token.rstrip("="))
+            and token[:1] != "="
+        ):
+            return token  # type: ignore[return-value]  # T is str or str | None
+        raise self.malformed()
 
     def read(self, credential: str) -> str:
         """The token (the credential after ``Bearer``) if well-formed, else 401 invalid_token."""
