@@ -1,25 +1,18 @@
 """Schemes and guards as route and router dependencies: enforced, and declared in OpenAPI.
 
-Route/router ``dependencies=[...]`` come with ``duoweb.Router`` (the composition issue); until
-that is merged these tests skip, saying so. Discovery needs nothing more from it: route and
-router dependencies are nodes of the route's dependency graph like any other provider.
+Discovery needs nothing special for them: route and router dependencies are nodes of the
+route's dependency graph like any other provider.
 """
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Annotated
 
 import pytest
 
-import duoweb
-from duoweb import App, Depends
+from duoweb import App, Depends, Router
 from duoweb.security import APIKeyHeader, OAuth2PasswordBearer, SecurityScopes, require_scope
 from tests.conftest import MakeClient
-
-Router: Any = getattr(duoweb, "Router", None)
-pytestmark = pytest.mark.skipif(
-    Router is None, reason="duoweb.Router (route and router dependencies) is not merged yet"
-)
 
 oauth2 = OAuth2PasswordBearer(token_url="/token", scopes={"admin": "Administer"})
 api_key = APIKeyHeader(name="X-API-Key")
@@ -34,16 +27,15 @@ def build_app() -> App:
     app = App()
     admin = Router(prefix="/admin", dependencies=[Depends(require_scope("admin", granted=granted))])
 
+    @admin.get("/stats")
     def stats() -> dict[str, int]:
         return {"users": 2}
 
+    @admin.post("/reset")
     async def reset() -> str:
         return "reset"
 
-    admin.get("/stats")(stats)
-    admin.post("/reset")(reset)
-    composed: Any = app  # typed as App before the Router work is merged
-    composed.include_router(admin)
+    app.include_router(admin)
 
     @app.get("/keyed", dependencies=[Depends(api_key)])
     def keyed() -> str:
