@@ -6,9 +6,11 @@ import importlib
 from typing import TYPE_CHECKING, Any
 
 from duoweb._select import speedups_enabled, speedups_report
+from duoweb._serve import BackgroundTasks
 from duoweb.app import App, RouteInfo
 from duoweb.dependencies import Depends
 from duoweb.errors import HTTPError, RequestValidationError, ValidationErrorItem
+from duoweb.lifespan import AppState, LifespanError
 from duoweb.params import Body, Cookie, Form, Header, Query
 from duoweb.requests import Request
 from duoweb.responses import JSONResponse, PlainTextResponse, Response, problem_response
@@ -62,6 +64,8 @@ def __dir__() -> list[str]:
 __all__ = [
     "AccessLogMiddleware",
     "App",
+    "AppState",
+    "BackgroundTasks",
     "Body",
     "CORSMiddleware",
     "CloseCode",
@@ -76,6 +80,7 @@ __all__ = [
     "HTTPError",
     "Header",
     "JSONResponse",
+    "LifespanError",
     "PlainTextResponse",
     "Query",
     "Request",

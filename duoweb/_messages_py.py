@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Any, ClassVar, TypeVar
 from duoweb.headers import check_header
 
 if TYPE_CHECKING:
+    from duoweb._serve_py import BackgroundTasks
     from duoweb.app import App
     from duoweb.headers import Headers, QueryParams
     from duoweb.proxies import RequestOrigin
@@ -80,6 +81,7 @@ class RequestCore:
         "_query",
         "_state",
         "app",
+        "background",
         "body",
         "method",
         "path",
@@ -88,6 +90,9 @@ class RequestCore:
     )
 
     app: App
+    #: This request's background tasks, once its handler or a dependency took a
+    #: ``BackgroundTasks`` parameter (None otherwise, and again if the handler failed).
+    background: BackgroundTasks | None
     #: The request method, uppercase as the client sent it.
     method: str
     #: The percent-decoded path, relative to the mount point (root path / SCRIPT_NAME).
@@ -115,6 +120,7 @@ def _fill(request: RequestCore, app: App, method: str, path: str, query_string: 
     request.query_string = query_string
     request.path_params = {}
     request.body = b""
+    request.background = None
     request._state = None
     request._origin = None
     request._headers = None

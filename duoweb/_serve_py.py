@@ -13,8 +13,8 @@ loop's and the coroutine protocol's, not the interpreter's.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
-from typing import TYPE_CHECKING, Any
+from collections.abc import Callable, Iterable
+from typing import TYPE_CHECKING, Any, ParamSpec
 
 from duoweb._messages import wsgi_request
 from duoweb.responses import Response
@@ -24,6 +24,58 @@ if TYPE_CHECKING:
     from duoweb.app import App
     from duoweb.requests import Request
     from duoweb.wsgi import StartResponse, WSGIRequest
+
+P = ParamSpec("P")
+#: One queued call: the function, its positional and its keyword arguments.
+Task = tuple[Callable[..., Any], tuple[Any, ...], dict[str, Any]]
+
+
+class BackgroundTasks:
+    """Calls to make after the response has been sent: ``tasks.add(send_mail, user_id)``.
+
+    A handler (or dependency) gets one per request by taking a parameter annotated
+    ``BackgroundTasks``; the tasks run in the order added, once the server has sent the whole
+    response, and only if the handler returned (not when it raised).
+    """
+
+    __slots__ = ("_pending",)
+
+    def __init__(self) -> None:
+        self._pending: list[Task] | None = None
+
+    def add(self, function: Callable[P, Any], /, *args: P.args, **kwargs: P.kwargs) -> None:
+        """Call ``function(*args, **kwargs)`` (``def`` or ``async def``) after the response."""
+        if not callable(function):
+            raise TypeError(f"BackgroundTasks.add() needs a callable, got {function!r}")
+        pending = self._pending
+        if pending is None:
+            pending = self._pending = []
+        pending.append((function, args, kwargs))
+
+    @property
+    def pending(self) -> list[Task]:
+        """The queued calls, in order, as (function, args, kwargs)."""
+        return list(self._pending or ())
+
+    def __len__(self) -> int:
+        return len(self._pending) if self._pending is not None else 0
+
+    def __repr__(self) -> str:
+        return f"<BackgroundTasks: {len(self)} queued>"
+
+
+def call_with_tasks(
+    handler: Callable[..., Any], found: dict[str, Any], names: tuple[str], request: Request
+) -> Any:
+    """Call a direct handler with a new BackgroundTasks as the parameter ``names[0]``.
+
+    The tasks are kept on ``request.background`` only if the handler added some.
+    """
+    tasks = BackgroundTasks()
+    result = handler(**found, **{names[0]: tasks})
+    if tasks._pending is not None:
+        request.background = tasks
+    return result
 
 
 def dispatch_sync(app: App, request: Request) -> Response:
@@ -38,8 +90,12 @@ def dispatch_sync(app: App, request: Request) -> Response:
         if endpoint is None:
             return app._unrouted(request, found, asgi=False)
         request.path_params = found
-        if endpoint.direct:  # only path parameters, sync handler: call it right here
-            result = endpoint.handler(**found)
+        direct = endpoint.direct
+        if direct:  # only path parameters, sync handler: call it right here
+            if direct is True:
+                result = endpoint.handler(**found)
+            else:  # ...and a BackgroundTasks parameter, named by ``direct`` (a 1-tuple)
+                result = call_with_tasks(endpoint.handler, found, direct, request)
             return result if isinstance(result, Response) else endpoint.render(result)
         if endpoint.reads_body:
             request.body = request._read_body(endpoint.max_body_size)
@@ -73,6 +129,10 @@ class WSGICore:
         """The body iterable of a streaming response."""
         raise NotImplementedError
 
+    def _with_tasks(self, body: Iterable[bytes], tasks: BackgroundTasks) -> Iterable[bytes]:
+        """``body``, whose ``close()`` (called by the server once it is sent) runs ``tasks``."""
+        raise NotImplementedError
+
     def __call__(self, environ: dict[str, Any], start_response: StartResponse) -> Iterable[bytes]:
         """The WSGI application callable."""
         if not self._started:
@@ -85,8 +145,14 @@ class WSGICore:
         status = response.status_code
         line = self.status_lines.get(status) or f"{status} Unknown"
         start_response(line, response.header_list())
+        body: Iterable[bytes]
         if isinstance(response, StreamingResponse):
-            return self._stream(environ, response, request.method == "HEAD")
-        if request.method == "HEAD":
-            return []
-        return [response.body]
+            body = self._stream(environ, response, request.method == "HEAD")
+        elif request.method == "HEAD":
+            body = []
+        else:
+            body = [response.body]
+        tasks = request.background
+        if tasks:  # some were added: the server's close() of the body runs them
+            return self._with_tasks(body, tasks)
+        return body

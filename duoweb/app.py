@@ -8,7 +8,7 @@ from collections.abc import Awaitable, Callable, Coroutine, Iterable, Mapping
 from typing import TYPE_CHECKING, Any, NamedTuple, TypeVar, overload
 
 from duoweb._lazy import lazy_logger
-from duoweb._serve import dispatch_sync
+from duoweb._serve import BackgroundTasks, call_with_tasks, dispatch_sync
 from duoweb.concurrency import ThreadPool, run_on_thread_loop
 from duoweb.dependencies import DependencyOverrides, Depends
 from duoweb.encoding import json_encode
@@ -19,6 +19,7 @@ from duoweb.errors import (
     RequestValidationError,
     ValidationErrorItem,
 )
+from duoweb.lifespan import Lifespan, LifespanError, LifespanFactory
 from duoweb.middleware import async_chain, sync_chain
 from duoweb.middleware import is_async as is_async_middleware
 from duoweb.proxies import TrustedProxies
@@ -99,7 +100,11 @@ class App(RouteDecorators):
         form_limits: FormLimits | None = None,
         allowed_hosts: str | Iterable[str] | None = None,
         disconnect_grace: float = 5.0,
+        lifespan: LifespanFactory | None = None,
     ) -> None:
+        #: What the lifespan yielded, once this worker started (``AppState[T]`` parameters).
+        self.state: Any = None
+        self._lifespan = None if lifespan is None else Lifespan(lifespan)
         #: Largest request body accepted, in bytes (routes may set their own).
         self.max_body_size = max_body_size
         #: Bounds of form bodies: parts, files, sizes (None: duoweb's defaults; routes may
@@ -232,6 +237,7 @@ class App(RouteDecorators):
             dependencies=spec.dependencies,
             wrap=wrap,
         )
+        self._check_app_state(endpoint)
         self._router.add(path, spec.methods, endpoint, endpoint.param_types)
         self._names.setdefault(endpoint.name, endpoint)
         self._endpoints.append(endpoint)
@@ -285,6 +291,11 @@ class App(RouteDecorators):
             middleware=spec.middleware,
             overrides=self.dependency_overrides,
         )
+        if endpoint.state_param is not None and self._lifespan is None:
+            raise LifespanError(
+                f"WebSocket route {endpoint.name!r} ({spec.path}) takes an AppState parameter, "
+                "but the app has no lifespan to provide it: pass App(lifespan=...)"
+            )
         endpoint.allowed_origins = spec.allowed_origins
         self._ws_router.add(spec.path, ("GET",), endpoint, endpoint.param_types)
         self._ws_endpoints.append(endpoint)
@@ -374,10 +385,15 @@ class App(RouteDecorators):
 
         arguments = dict(websocket.path_params)
         arguments[endpoint.websocket_param] = websocket
+        if endpoint.state_param is not None:
+            arguments[endpoint.state_param] = self.state
+        tasks = None
+        if endpoint.tasks_param is not None:
+            tasks = arguments[endpoint.tasks_param] = BackgroundTasks()
         try:
             await endpoint.handler(**arguments)
         except WebSocketDisconnect:
-            return
+            pass
         except HTTPError as exc:
             if exc.status >= 500:
                 logger.exception("WebSocket handler %s failed", endpoint.name)
@@ -394,8 +410,13 @@ class App(RouteDecorators):
             logger.exception("WebSocket handler %s failed", endpoint.name)
             code = CloseCode.INTERNAL_ERROR if websocket.state is WebSocketState.OPEN else 1008
             await websocket.close(code)
-            return
-        await websocket.close()
+            return  # a failed handler's tasks are dropped, as for HTTP routes
+        else:
+            await websocket.close()
+        if tasks:  # the connection is closed: run what the handler queued
+            from duoweb.background import run_tasks_async
+
+            await run_tasks_async(tasks, self.thread_pool)
 
     def middleware(self, middleware: H) -> H:
         """Add ``middleware(request, call_next) -> Response`` (def or async def).
@@ -482,19 +503,42 @@ class App(RouteDecorators):
 
     # --- lifecycle (called by the protocol adapters and the test client) ---------------------
 
-    def run_startup_sync(self) -> None:
-        """Run the startup hooks from synchronous code, then start the mounted apps."""
+    def _check_app_state(self, endpoint: Endpoint) -> None:
+        """Refuse a route reading ``AppState`` when there is no lifespan to yield it."""
+        if self._lifespan is None and endpoint.uses_app_state():
+            raise LifespanError(
+                f"route {endpoint.name!r} ({endpoint.template}) takes an AppState parameter, "
+                "but the app has no lifespan to provide it: pass App(lifespan=...)"
+            )
+
+    def _prepare_startup(self) -> None:
+        """Compile the routers and check every route against the app's configuration."""
         self._router.compile()
         self._ws_router.compile()
-        for hook in self._startup_hooks:
-            result = hook()
-            if inspect.isawaitable(result):
-                run_on_thread_loop(_as_coroutine(result))
-        for mount in self.mounts:
-            mount.start_sync()
+        for endpoint in self._endpoints:
+            self._check_app_state(endpoint)
+
+    def run_startup_sync(self) -> None:
+        """Enter the lifespan, run the startup hooks, then start the mounted apps."""
+        self._prepare_startup()
+        if self._lifespan is not None:
+            self.state = self._lifespan.enter_sync(self)
+        try:
+            for hook in self._startup_hooks:
+                result = hook()
+                if inspect.isawaitable(result):
+                    run_on_thread_loop(_as_coroutine(result))
+            for mount in self.mounts:
+                mount.start_sync()
+        except BaseException:
+            self._leave_lifespan_sync()  # the lifespan's cleanup runs as at shutdown
+            raise
 
     def run_shutdown_sync(self) -> None:
-        """Stop the mounted apps, then run the shutdown hooks, all of them even if one fails."""
+        """Stop the mounted apps, run the shutdown hooks, then exit the lifespan.
+
+        All of them run even if one fails.
+        """
         for mount in reversed(self.mounts):
             try:
                 mount.stop_sync()
@@ -506,22 +550,40 @@ class App(RouteDecorators):
                 if inspect.isawaitable(result):
                     run_on_thread_loop(_as_coroutine(result))
             except Exception:
-                logger.exception("shutdown hook %s failed", getattr(hook, "__qualname__", hook))
+                logger.exception("shutdown hook %s failed", describe(hook))
+        self._leave_lifespan_sync()
         self.thread_pool.shutdown()
 
+    def _leave_lifespan_sync(self) -> None:
+        if self._lifespan is None:
+            return
+        try:
+            self._lifespan.exit_sync()
+        except Exception:
+            logger.exception("lifespan cleanup failed")
+        self.state = None
+
     async def run_startup_async(self) -> None:
-        """Run the startup hooks on the running event loop, then start the mounted apps."""
-        self._router.compile()
-        self._ws_router.compile()
-        for hook in self._startup_hooks:
-            result = hook()
-            if inspect.isawaitable(result):
-                await result
-        for mount in self.mounts:
-            await mount.start_async()
+        """Enter the lifespan, run the startup hooks, then start the mounted apps."""
+        self._prepare_startup()
+        if self._lifespan is not None:
+            self.state = await self._lifespan.enter_async(self)
+        try:
+            for hook in self._startup_hooks:
+                result = hook()
+                if inspect.isawaitable(result):
+                    await result
+            for mount in self.mounts:
+                await mount.start_async()
+        except BaseException:
+            await self._leave_lifespan_async()  # the lifespan's cleanup runs as at shutdown
+            raise
 
     async def run_shutdown_async(self) -> None:
-        """Stop the mounted apps, then run the shutdown hooks, all of them even if one fails."""
+        """Stop the mounted apps, run the shutdown hooks, then exit the lifespan.
+
+        All of them run even if one fails.
+        """
         for mount in reversed(self.mounts):
             try:
                 await mount.stop_async()
@@ -533,8 +595,18 @@ class App(RouteDecorators):
                 if inspect.isawaitable(result):
                     await result
             except Exception:
-                logger.exception("shutdown hook %s failed", getattr(hook, "__qualname__", hook))
+                logger.exception("shutdown hook %s failed", describe(hook))
+        await self._leave_lifespan_async()
         self.thread_pool.shutdown()
+
+    async def _leave_lifespan_async(self) -> None:
+        if self._lifespan is None:
+            return
+        try:
+            await self._lifespan.exit_async()
+        except Exception:
+            logger.exception("lifespan cleanup failed")
+        self.state = None
 
     # --- the request path --------------------------------------------------------------------
 
@@ -638,8 +710,12 @@ class App(RouteDecorators):
             if endpoint is None:
                 return self._unrouted(request, found, asgi=True)
             request.path_params = found
-            if endpoint.direct and endpoint.inline:  # path parameters only
-                result = endpoint.handler(**found)
+            direct = endpoint.direct_inline
+            if direct:  # path parameters only
+                if direct is True:
+                    result = endpoint.handler(**found)
+                else:  # ...and a BackgroundTasks parameter, named by ``direct`` (a 1-tuple)
+                    result = call_with_tasks(endpoint.handler, found, direct, request)
                 return result if isinstance(result, Response) else endpoint.render(result)
             if endpoint.sync_inline and not endpoint.reads_body:
                 return endpoint.respond_sync(request)  # type: ignore[no-any-return]
@@ -706,6 +782,7 @@ class App(RouteDecorators):
         return problem_response(HTTPError(500, "The server could not complete the request."))
 
     def _error_response_sync(self, request: Request, exc: Exception) -> Response:
+        request.background = None  # the handler failed: the tasks it added are dropped
         handler = self._find_exception_handler(type(exc))
         if handler is None:
             return self._default_error_response(request, exc)
@@ -718,6 +795,7 @@ class App(RouteDecorators):
             return self._handler_failed(request, exc, failure)
 
     async def _error_response_async(self, request: Request, exc: Exception) -> Response:
+        request.background = None  # the handler failed: the tasks it added are dropped
         handler = self._find_exception_handler(type(exc))
         if handler is None:
             return self._default_error_response(request, exc)

@@ -11,6 +11,7 @@ from duoweb._lazy import lazy_import, lazy_logger
 from duoweb._messages import asgi_request
 from duoweb.errors import ClientDisconnected
 from duoweb.headers import Headers
+from duoweb.lifespan import failed_response, starting_response
 from duoweb.requests import Request, body_too_large
 from duoweb.responses import Response
 from duoweb.streaming import ChunkSource, FileResponse, StreamingResponse, as_bytes
@@ -162,13 +163,27 @@ async def _async_chunks(stream: ChunkSource, pool: ThreadPool) -> AsyncGenerator
         await pool.run(finish)
 
 
+async def _send_response(send: Send, response: Response) -> None:
+    """Send a whole, non-streaming response."""
+    start = {
+        "type": "http.response.start",
+        "status": response.status_code,
+        "headers": response.asgi_header_list(),
+    }
+    await send(start)
+    await send({"type": "http.response.body", "body": response.body})
+
+
 class ASGIAdapter:
     """Serves an App to an ASGI server: http and lifespan scopes."""
 
     def __init__(self, app: App) -> None:
         self.app = app
         self._started = False
-        self._start_lock: asyncio.Lock | None = None
+        #: Startup is running (lifespan protocol, or a first request's): others get a 503.
+        self._starting = False
+        #: Startup failed: every request gets a 503, without trying again.
+        self._failed = False
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         """The ASGI 3 application callable."""
@@ -177,7 +192,10 @@ class ASGIAdapter:
             # The http path is written out here rather than in a helper: one coroutine fewer
             # per request.
             if not self._started:
-                await self._ensure_started()
+                refused = await self._start_or_refuse()
+                if refused is not None:
+                    await _send_response(send, refused)
+                    return
             app = self.app
             request = asgi_request(ASGIRequest, app, scope, receive)
             try:
@@ -200,6 +218,11 @@ class ASGIAdapter:
             else:
                 body = b"" if request.method == "HEAD" else response.body
                 await send({"type": "http.response.body", "body": body})
+            tasks = request.background
+            if tasks:  # the handler added background tasks: the response is sent, run them
+                from duoweb.background import run_tasks_async
+
+                await run_tasks_async(tasks, app.thread_pool)
         elif kind == "lifespan":
             await self._lifespan(receive, send)
         elif kind == "websocket":
@@ -207,14 +230,32 @@ class ASGIAdapter:
         else:
             raise ValueError(f"duoweb does not handle ASGI {kind!r} scopes")
 
-    async def _ensure_started(self) -> None:
-        """Run the startup hooks on first request when the server has no lifespan support."""
-        if self._start_lock is None:
-            self._start_lock = asyncio.Lock()
-        async with self._start_lock:
-            if not self._started:
-                await self.app.run_startup_async()
-                self._started = True
+    async def _start_or_refuse(self) -> Response | None:
+        """Start on the first request when the server has no lifespan support.
+
+        None when serving may go on; else the 503 to answer (still starting, or failed).
+        """
+        if self._failed:
+            return failed_response()
+        if self._starting:
+            return starting_response()
+        if await self._startup() is None:
+            return None
+        return failed_response()
+
+    async def _startup(self) -> str | None:
+        """Run the app's startup once; None when it worked, else the failure (logged once)."""
+        self._starting = True
+        try:
+            await self.app.run_startup_async()
+        except Exception as exc:
+            self._failed = True
+            logger.exception("startup failed: this worker answers 503 until it is restarted")
+            return repr(exc)
+        finally:
+            self._starting = False
+        self._started = True
+        return None
 
     async def _stream(
         self, scope: Scope, receive: Receive, send: Send, response: StreamingResponse, head: bool
@@ -268,8 +309,10 @@ class ASGIAdapter:
             logger.error("streaming response failed", exc_info=failure)
 
     async def _websocket(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if not self._started:
-            await self._ensure_started()
+        if not self._started and await self._start_or_refuse() is not None:
+            # Closing before accepting refuses the handshake; 1013 is "try again later".
+            await send({"type": "websocket.close", "code": 1013})
+            return
         path: str = scope["path"]
         root_path: str = scope.get("root_path", "")
         if root_path and path.startswith(root_path):
@@ -307,13 +350,10 @@ class ASGIAdapter:
             message = await receive()
             kind = message["type"]
             if kind == "lifespan.startup":
-                try:
-                    await self.app.run_startup_async()
-                except Exception as exc:
-                    logger.exception("startup hooks failed")
-                    await send({"type": "lifespan.startup.failed", "message": repr(exc)})
+                failure = None if self._started else await self._startup()
+                if failure is not None:
+                    await send({"type": "lifespan.startup.failed", "message": failure})
                     return
-                self._started = True
                 await send({"type": "lifespan.startup.complete"})
             elif kind == "lifespan.shutdown":
                 await self.app.run_shutdown_async()

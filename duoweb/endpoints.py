@@ -13,9 +13,11 @@ from typing import TYPE_CHECKING, Any
 import msgspec
 
 from duoweb._lazy import lazy_logger
+from duoweb._serve import BackgroundTasks
 from duoweb.concurrency import run_on_thread_loop
 from duoweb.dependencies import Depends
 from duoweb.errors import RequestValidationError, ValidationErrorItem
+from duoweb.lifespan import AppStateMarker
 from duoweb.models import BodyParam, carries_model
 from duoweb.params import (
     Body,
@@ -65,6 +67,10 @@ class SignaturePlan(msgspec.Struct):
     path_types: dict[str, Any]
     #: Some parameter comes from a form: the endpoint parses it before extracting.
     form: bool = False
+    #: The parameter that gets the request's BackgroundTasks, if any.
+    tasks: str | None = None
+    #: The parameter that gets the app's lifespan state (``AppState[T]``), if any.
+    state: str | None = None
 
     def extract(self, request: Request, errors: list[ValidationErrorItem]) -> dict[str, Any]:
         """Every argument except dependencies; failed checks are added to ``errors``."""
@@ -79,6 +85,22 @@ class SignaturePlan(msgspec.Struct):
                 arguments[self.body.name] = self.body.extract(request)
             except RequestValidationError as exc:
                 errors.extend(exc.errors)
+        return arguments
+
+
+class ContextPlan(SignaturePlan):
+    """A plan with a BackgroundTasks or AppState parameter; plain plans never pay for them."""
+
+    def extract(self, request: Request, errors: list[ValidationErrorItem]) -> dict[str, Any]:
+        """Every argument except dependencies, the request's tasks and the app's state too."""
+        arguments = SignaturePlan.extract(self, request, errors)
+        if self.tasks is not None:
+            tasks = request.background
+            if tasks is None:  # the first reader of this request creates them
+                tasks = request.background = BackgroundTasks()
+            arguments[self.tasks] = tasks
+        if self.state is not None:
+            arguments[self.state] = request.app.state
         return arguments
 
 
@@ -199,6 +221,8 @@ def plan_signature(
         annotation = hints.get(name, str)
         # No default is inspect.Parameter.empty, passed on as it is.
         _plan_parameter(plan, where, name, annotation, default, template_params)
+    if plan.tasks is not None or plan.state is not None:
+        return ContextPlan(**msgspec.structs.asdict(plan))
     return plan
 
 
@@ -261,6 +285,20 @@ def _plan_parameter(
     template_params: Mapping[str, Any],
 ) -> None:
     base, metadata = split_annotated(annotation)
+    if any(isinstance(m, AppStateMarker) for m in metadata):
+        if plan.state is not None:
+            raise RouteDefinitionError(
+                f"{where}: parameters {plan.state!r} and {name!r} are both AppState"
+            )
+        plan.state = name
+        return
+    if isinstance(base, type) and issubclass(base, BackgroundTasks):
+        if plan.tasks is not None:
+            raise RouteDefinitionError(
+                f"{where}: parameters {plan.tasks!r} and {name!r} are both BackgroundTasks"
+            )
+        plan.tasks = name
+        return
     depends = next((m for m in metadata if isinstance(m, Depends)), None)
     if depends is None and isinstance(default, Depends):
         depends = default
@@ -484,15 +522,30 @@ class Endpoint:
         self.reads_body = self._reads_body()
         #: No dependencies: the handler's own parameters are all there is to extract.
         self.simple = not self.plan.dependencies and not dependencies
-        #: Only path parameters: the router's params dict is the argument dict as it is.
-        self.path_only = (
+        plan = self.plan
+        #: Path parameters only, and maybe a BackgroundTasks: nothing to extract.
+        path_and_tasks = (
             self.simple
-            and not self.plan.scalars
-            and self.plan.body is None
-            and self.plan.request is None
+            and not plan.scalars
+            and plan.body is None
+            and plan.request is None
+            and plan.state is None
         )
-        #: ...and a def handler: the dispatcher may call it with no further ceremony.
-        self.direct = self.path_only and not self.is_async and wrap is None
+        #: Only path parameters: the router's params dict is the argument dict as it is.
+        self.path_only = path_and_tasks and plan.tasks is None
+        #: ...and a def handler: the dispatcher calls it with no further ceremony (True), or
+        #: with a new BackgroundTasks as the parameter this 1-tuple names (the keyword names
+        #: of a vectorcall: the compiled path's cheap way in for such routes); False for
+        #: every other route.
+        self.direct: bool | tuple[str] = (
+            False
+            if not path_and_tasks or self.is_async or wrap is not None
+            else True
+            if plan.tasks is None
+            else (plan.tasks,)
+        )
+        #: ...and inline: the ASGI dispatcher calls it on the loop, as the WSGI one does.
+        self.direct_inline: bool | tuple[str] = self.direct if inline else False
         #: Turn a handler result into a Response, as the return annotation says.
         self.render = self.response_plan.render
 
@@ -553,6 +606,14 @@ class Endpoint:
             respond_sync, respond_async = self.wrap(respond_sync, respond_async)
         self.respond_sync = respond_sync  # type: ignore[method-assign]
         self.respond_async = respond_async  # type: ignore[method-assign]
+
+    def uses_app_state(self) -> bool:
+        """True when the handler or one of its dependencies takes an ``AppState`` parameter.
+
+        Dependency overrides set since registration are applied first.
+        """
+        self._refresh()
+        return self.plan.state is not None or any(n.plan.state is not None for n in self.nodes)
 
     def _path_names_used(self) -> set[str]:
         used = set(self.plan.path)
@@ -794,10 +855,19 @@ class WebSocketEndpoint:
         template_params = template_parameters(template)
         hints = resolve_hints(handler, localns)
         self.websocket_param = ""
+        #: The parameters that get a BackgroundTasks (run once the handler has returned) and
+        #: the app's lifespan state, if the handler takes them.
+        self.tasks_param: str | None = None
+        self.state_param: str | None = None
         self.param_types: dict[str, str] = {}
         for param in inspect.signature(handler).parameters:
             annotation = hints.get(param, str)
-            if isinstance(annotation, type) and issubclass(annotation, WebSocket):
+            base, metadata = split_annotated(annotation)
+            if any(isinstance(m, AppStateMarker) for m in metadata):
+                self.state_param = param
+            elif isinstance(base, type) and issubclass(base, BackgroundTasks):
+                self.tasks_param = param
+            elif isinstance(annotation, type) and issubclass(annotation, WebSocket):
                 self.websocket_param = param
             elif param in template_params:
                 self.param_types[param] = _path_kind(
@@ -806,7 +876,8 @@ class WebSocketEndpoint:
             else:
                 raise RouteDefinitionError(
                     f"{where}: parameter {param!r} is neither the WebSocket nor in the path "
-                    f"{template!r} (read query and headers from the WebSocket object)"
+                    f"{template!r}, a BackgroundTasks or an AppState (read query and headers "
+                    "from the WebSocket object)"
                 )
         if not self.websocket_param:
             raise RouteDefinitionError(f"{where}: needs a parameter annotated WebSocket")

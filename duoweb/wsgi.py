@@ -16,11 +16,12 @@ from duoweb._serve import WSGICore
 from duoweb.concurrency import run_on_thread_loop
 from duoweb.errors import HTTPError
 from duoweb.headers import Headers
+from duoweb.lifespan import failed_response, starting_response
 from duoweb.requests import Request, body_too_large
-from duoweb.responses import problem_response
 from duoweb.streaming import ChunkSource, FileResponse, StreamingResponse, as_bytes
 
 if TYPE_CHECKING:
+    from duoweb._serve import BackgroundTasks
     from duoweb.app import App
 
 StartResponse = Callable[..., Any]
@@ -166,21 +167,26 @@ class WSGIAdapter(WSGICore):
     def __init__(self, app: App) -> None:
         super().__init__(app, WSGIRequest, STATUS_LINES)
         self._started_pid = 0
+        #: This worker's startup failed: it answers 503 until restarted.
+        self._failed = False
         self._lock = threading.Lock()
         # A forked worker must run its own startup hooks, even if its parent ran them.
         os.register_at_fork(after_in_child=_forget_started(weakref.ref(self)))
 
     def start(self) -> None:
-        """Run the startup hooks now, once; shutdown hooks are then run at process exit."""
+        """Enter the lifespan and run the startup hooks now, once; undone at process exit."""
         if self._started:
             return
         with self._lock:
-            if self._started:
-                return
-            self.app.run_startup_sync()
-            self._started_pid = os.getpid()
-            self._started = True
-            atexit.register(self.stop)
+            self._start_locked()
+
+    def _start_locked(self) -> None:
+        if self._started:
+            return
+        self.app.run_startup_sync()
+        self._started_pid = os.getpid()
+        self._started = True
+        atexit.register(self.stop)
 
     def stop(self) -> None:
         """Run the shutdown hooks if this process ran the startup hooks."""
@@ -191,15 +197,27 @@ class WSGIAdapter(WSGICore):
         self.app.run_shutdown_sync()
 
     def _start_or_refuse(self, start_response: StartResponse) -> list[bytes] | None:
-        """Run the startup hooks; None when serving may go on, else the answer already begun."""
-        try:
-            self.start()
-        except Exception:
-            logger.exception("startup hooks failed")
-            response = problem_response(HTTPError(503, "The application failed to start."))
-            start_response(STATUS_LINES[503], response.header_list())
-            return [response.body]
-        return None
+        """Start this worker; None when serving may go on, else the 503 answer already begun.
+
+        The first request starts the worker; one arriving meanwhile (another thread) is told
+        to retry, and once startup has failed every request is refused without retrying it.
+        """
+        if self._failed:
+            response = failed_response()
+        elif not self._lock.acquire(blocking=False):
+            response = starting_response()
+        else:
+            try:
+                self._start_locked()
+                return None
+            except Exception:
+                self._failed = True
+                logger.exception("startup failed: this worker answers 503 until it is restarted")
+                response = failed_response()
+            finally:
+                self._lock.release()
+        start_response(STATUS_LINES[503], response.header_list())
+        return [response.body]
 
     def _stream(
         self, environ: dict[str, Any], response: StreamingResponse, head: bool
@@ -216,6 +234,12 @@ class WSGIAdapter(WSGICore):
             wrapped: Iterable[bytes] = wrapper(file, response.chunk_size)
             return wrapped
         return body
+
+    def _with_tasks(self, body: Iterable[bytes], tasks: BackgroundTasks) -> Iterable[bytes]:
+        """``body``, whose ``close()`` (called by the server once it is sent) runs ``tasks``."""
+        from duoweb.background import TasksBody  # only apps whose handlers add tasks
+
+        return TasksBody(body, tasks)
 
 
 class SyncBody:
@@ -254,6 +278,7 @@ def _forget_started(adapter_ref: weakref.ref[WSGIAdapter]) -> Callable[[], None]
         adapter = adapter_ref()
         if adapter is not None:
             adapter._started = False
+            adapter._failed = False
             adapter._lock = threading.Lock()
 
     return forget

@@ -69,7 +69,18 @@ CONTENDERS: tuple[Contender, ...] = (
     Contender("blacksheep", "blacksheep", "asgi", f"{_PKG}.blacksheep_app:asgi", ("blacksheep",)),
 )
 
-BY_NAME: dict[str, Contender] = {c.name: c for c in CONTENDERS}
+#: Variants of duoweb's reference app, counted on request against duoweb itself, never part of
+#: the full run or the docs page: what one feature costs the same routes.
+VARIANTS: tuple[Contender, ...] = (
+    Contender(
+        "duoweb-tasks-wsgi", "duoweb-tasks", "wsgi", "benchmarks.app_tasks:wsgi", ("duoweb",)
+    ),
+    Contender(
+        "duoweb-tasks-asgi", "duoweb-tasks", "asgi", "benchmarks.app_tasks:asgi", ("duoweb",)
+    ),
+)
+
+BY_NAME: dict[str, Contender] = {c.name: c for c in (*CONTENDERS, *VARIANTS)}
 
 
 def floor_for(mode: str) -> Contender:
@@ -85,7 +96,8 @@ def select(spec: Iterable[str] | None) -> list[Contender]:
     wanted = {s.strip() for s in spec or () if s.strip()}
     if not wanted:
         return list(CONTENDERS)
-    unknown = wanted - {c.name for c in CONTENDERS} - {c.family for c in CONTENDERS}
+    known = (*CONTENDERS, *VARIANTS)
+    unknown = wanted - {c.name for c in known} - {c.family for c in known}
     if unknown:
         raise ValueError(f"unknown contender(s): {', '.join(sorted(unknown))}")
-    return [c for c in CONTENDERS if c.is_floor or c.name in wanted or c.family in wanted]
+    return [c for c in known if c.is_floor or c.name in wanted or c.family in wanted]

@@ -7,6 +7,7 @@ cdef class RequestCore:
     cdef public object _query
     cdef public object _state
     cdef public object app
+    cdef public object background
     cdef public object body
     cdef public object method
     cdef public object path

@@ -14,7 +14,15 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from duoweb import App, HTTPError, PlainTextResponse, Response, StreamingResponse, _messages
+from duoweb import (
+    App,
+    BackgroundTasks,
+    HTTPError,
+    PlainTextResponse,
+    Response,
+    StreamingResponse,
+    _messages,
+)
 from duoweb.wsgi import STATUS_LINES, WSGIAdapter, WSGIRequest
 from tests.speedups.conftest import implementation
 
@@ -26,6 +34,10 @@ class Item(msgspec.Struct):
 
     name: str
     price: float
+
+
+#: What the background tasks of build_app's routes did, in order.
+TASK_RUNS: list[int] = []
 
 
 def build_app(*, middleware: bool = False) -> App:
@@ -68,6 +80,17 @@ def build_app(*, middleware: bool = False) -> App:
     def keyerror() -> None:
         raise KeyError("x")
 
+    @app.get("/tasks/{n:int}")  # direct, with a BackgroundTasks: the compiled call_with_tasks
+    def with_tasks(n: int, tasks: BackgroundTasks) -> int:
+        if n:
+            tasks.add(TASK_RUNS.append, n)
+        return n
+
+    @app.get("/tasks")
+    def without_params(tasks: BackgroundTasks) -> str:
+        tasks.add(TASK_RUNS.append, 0)
+        return "queued"
+
     if middleware:
 
         @app.middleware
@@ -88,13 +111,16 @@ def adapter_class(impl: ModuleType) -> type[Any]:
 
     class Adapter(impl.WSGICore):  # type: ignore[misc,name-defined]
         _start_or_refuse = WSGIAdapter._start_or_refuse
+        _start_locked = WSGIAdapter._start_locked
         _stream = WSGIAdapter._stream
+        _with_tasks = WSGIAdapter._with_tasks
         start = WSGIAdapter.start
         stop = WSGIAdapter.stop
 
         def __init__(self, app: App) -> None:
             super().__init__(app, WSGIRequest, STATUS_LINES)
             self._started_pid = 0
+            self._failed = False
             self._lock = threading.Lock()
 
     return Adapter
@@ -158,6 +184,9 @@ REQUESTS: list[tuple[str, str, bytes]] = [
     ("GET", "/keyerror", b""),
     ("GET", "/stream", b""),
     ("HEAD", "/stream", b""),
+    ("GET", "/tasks/0", b""),
+    ("GET", "/tasks/3", b""),
+    ("GET", "/tasks", b""),
 ]
 
 
@@ -196,6 +225,11 @@ def test_the_answers_are_the_documented_ones(serve_impl: ModuleType) -> None:
         assert call(wsgi, method, target, body)[0].split()[0] == code, target
     assert call(wsgi, "GET", "/stream")[2] == b"ab"
     assert call(wsgi, "HEAD", "/stream")[2] == b""
+    TASK_RUNS.clear()
+    assert call(wsgi, "GET", "/tasks/0")[2] == b"0"
+    assert call(wsgi, "GET", "/tasks/5")[2] == b"5"
+    assert call(wsgi, "GET", "/tasks")[2] == b'"queued"'
+    assert TASK_RUNS == [5, 0]  # run when the body was closed, only where one was added
 
 
 def test_startup_runs_once_and_a_failed_startup_answers_503(serve_impl: ModuleType) -> None:
