@@ -511,6 +511,10 @@ class App(RouteDecorators):
                 "but the app has no lifespan to provide it: pass App(lifespan=...)"
             )
 
+    def takes_background_tasks(self) -> bool:
+        """True when some route's handler or dependency takes ``BackgroundTasks``."""
+        return any(endpoint.takes_background_tasks() for endpoint in self._endpoints)
+
     def _prepare_startup(self) -> None:
         """Compile the routers and check every route against the app's configuration."""
         self._router.compile()

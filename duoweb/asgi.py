@@ -184,6 +184,9 @@ class ASGIAdapter:
         self._starting = False
         #: Startup failed: every request gets a 503, without trying again.
         self._failed = False
+        #: Some route takes BackgroundTasks (known at startup): only then does a request
+        #: look for them after its response, so other apps pay nothing for the feature.
+        self._tasks_possible = False
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         """The ASGI 3 application callable."""
@@ -218,11 +221,12 @@ class ASGIAdapter:
             else:
                 body = b"" if request.method == "HEAD" else response.body
                 await send({"type": "http.response.body", "body": body})
-            tasks = request.background
-            if tasks:  # the handler added background tasks: the response is sent, run them
-                from duoweb.background import run_tasks_async
+            if self._tasks_possible:
+                tasks = request.background
+                if tasks:  # the handler added some, and the response is sent: run them
+                    from duoweb.background import run_tasks_async
 
-                await run_tasks_async(tasks, app.thread_pool)
+                    await run_tasks_async(tasks, app.thread_pool)
         elif kind == "lifespan":
             await self._lifespan(receive, send)
         elif kind == "websocket":
@@ -254,6 +258,7 @@ class ASGIAdapter:
             return repr(exc)
         finally:
             self._starting = False
+        self._tasks_possible = self.app.takes_background_tasks()
         self._started = True
         return None
 

@@ -607,6 +607,11 @@ class Endpoint:
         self.respond_sync = respond_sync  # type: ignore[method-assign]
         self.respond_async = respond_async  # type: ignore[method-assign]
 
+    def takes_background_tasks(self) -> bool:
+        """True when the handler or one of its dependencies takes ``BackgroundTasks``."""
+        self._refresh()
+        return self.plan.tasks is not None or any(n.plan.tasks is not None for n in self.nodes)
+
     def uses_app_state(self) -> bool:
         """True when the handler or one of its dependencies takes an ``AppState`` parameter.
 

@@ -19,8 +19,8 @@ class MountingASGIAdapter(ASGIAdapter):
                 path = path[len(root_path) :]
             for mount in self.app.mounts:
                 if mount.matches(path):
-                    if not self._started:
-                        await self._ensure_started()
+                    if not self._started and await self._start_or_refuse() is not None:
+                        break  # not started: the App's own path below answers the 503
                     await mount.call_asgi(scope, receive, send)
                     return
         await super().__call__(scope, receive, send)
