@@ -20,11 +20,7 @@ def expected_key() -> str:
     return os.environ.get("TODO_API_KEY") or "todo-dev-key"
 
 
-def writer(key: Annotated[str, Depends(api_key_header)]) -> None:
+def require_writer(key: Annotated[str, Depends(api_key_header)]) -> None:
     """Let the request through when it carries the right key, else answer 401."""
     if not constant_time_equal(key, expected_key()):
         raise api_key_header.unauthorized("The API key is not valid.")
-
-
-#: A write route's parameter: the request passed the key check.
-Writer = Annotated[None, Depends(writer)]

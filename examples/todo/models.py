@@ -81,3 +81,20 @@ def changes(patch: msgspec.Struct) -> dict[str, object]:
     return {
         name: value for name, value in msgspec.structs.asdict(patch).items() if value is not UNSET
     }
+
+
+class Activity(msgspec.Struct):
+    """One entry of the activity log."""
+
+    id: int
+    action: str
+    detail: str
+
+
+class ActivityPage(msgspec.Struct):
+    """One page of the activity log, newest first, and how many entries there are in all."""
+
+    activity: list[Activity]
+    total: int
+    limit: int
+    offset: int

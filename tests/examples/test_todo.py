@@ -72,6 +72,7 @@ def error_locs(response: Any) -> list[list[str | int]]:
 def test_index_links_to_the_collections_and_docs(client: TestClient) -> None:
     assert client.get("/").json() == {
         "lists": "/lists",
+        "activity": "/activity",
         "docs": "/docs",
         "openapi": "/openapi.json",
     }
@@ -81,6 +82,7 @@ def test_openapi_document_describes_every_route(client: TestClient) -> None:
     paths = client.get("/openapi.json").json()["paths"]
     assert set(paths) == {
         "/",
+        "/activity",
         "/lists",
         "/lists/{list_id}",
         "/lists/{list_id}/items",
@@ -356,22 +358,56 @@ def test_delete_item(client: TestClient) -> None:
     assert client.get(f"/lists/{list_id}/items").json()["items"] == [keep]
 
 
-# --- the connection dependency ----------------------------------------------------------------
+# --- app-lifetime state and the activity log ------------------------------------------------
 
 
-def test_connection_commits_on_success_and_rolls_back_on_error(database: Path) -> None:
-    todo_db.create_schema()
-    provide = contextlib.contextmanager(todo_db.get_db)
+def test_adding_an_item_logs_it_after_the_response(client: TestClient) -> None:
+    list_id = new_list(client, "Groceries")
+    new_item(client, list_id, title="Milk")
+    new_item(client, list_id, title="Eggs")
+    page = client.get("/activity").json()
+    assert page["total"] == 2
+    assert [(entry["action"], entry["detail"]) for entry in page["activity"]] == [
+        ("item added", "'Eggs' to 'Groceries'"),
+        ("item added", "'Milk' to 'Groceries'"),
+    ]
+    assert client.get("/activity?limit=1&offset=1").json()["activity"][0]["detail"] == (
+        "'Milk' to 'Groceries'"
+    )
 
-    def insert_then_fail() -> None:
-        with provide() as db:
-            db.execute("INSERT INTO lists (title) VALUES ('rolled back')")
-            raise RuntimeError("handler failed")
 
-    with provide() as db:
-        db.execute("INSERT INTO lists (title) VALUES ('committed')")
-    with pytest.raises(RuntimeError, match="handler failed"):
-        insert_then_fail()
+def test_a_rejected_item_logs_nothing(client: TestClient) -> None:
+    list_id = new_list(client)
+    assert_problem(client.post(f"/lists/{list_id}/items", json={"title": ""}), 422)
+    assert client.get("/activity").json()["total"] == 0
+
+
+def test_lifespan_creates_the_schema_and_closes_every_connection(database: Path) -> None:
+    with contextlib.ExitStack() as stack:
+        state = stack.enter_context(todo_db.lifespan(app))
+        with state.pool.transaction() as first, state.pool.transaction() as second:
+            assert first is not second  # borrowing never waits for another request
+        with state.pool.transaction() as again:
+            assert again in (first, second)  # idle connections are reused
+        opened = list(state.pool.opened)
+    assert len(opened) == 2
+    for db in opened:
+        with pytest.raises(sqlite3.ProgrammingError, match="closed"):
+            db.execute("SELECT 1")
+
+
+def test_a_transaction_commits_on_success_and_rolls_back_on_error(database: Path) -> None:
+    with todo_db.lifespan(app) as state:
+
+        def insert_then_fail() -> None:
+            with state.pool.transaction() as db:
+                db.execute("INSERT INTO lists (title) VALUES ('rolled back')")
+                raise RuntimeError("handler failed")
+
+        with state.pool.transaction() as db:
+            db.execute("INSERT INTO lists (title) VALUES ('committed')")
+        with pytest.raises(RuntimeError, match="handler failed"):
+            insert_then_fail()
     with contextlib.closing(sqlite3.connect(database)) as check:
         titles = [row[0] for row in check.execute("SELECT title FROM lists")]
     assert titles == ["committed"]

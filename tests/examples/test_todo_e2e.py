@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import time
+from collections.abc import Callable
 from pathlib import Path
+from typing import TypeVar
 
 import httpx
 import pytest
@@ -10,6 +13,18 @@ import pytest
 from tests.e2e.servers import serve
 
 pytestmark = pytest.mark.e2e
+
+T = TypeVar("T")
+
+
+def eventually(read: Callable[[], T], done: Callable[[T], bool], seconds: float = 10) -> T:
+    """What ``read`` returns once ``done`` accepts it (work after a response takes a moment)."""
+    deadline = time.monotonic() + seconds
+    while True:
+        value = read()
+        if done(value) or time.monotonic() > deadline:
+            return value
+        time.sleep(0.05)
 
 
 @pytest.mark.parametrize(
@@ -54,6 +69,10 @@ def test_create_list_patch_delete_flow(server: str, target: str, tmp_path: Path)
         assert invalid.status_code == 422
         assert invalid.headers["content-type"] == "application/problem+json"
         assert invalid.json()["errors"][0]["loc"] == ["body", "title"]
+
+        # A background task logs each item after its response; any worker reads the log.
+        logged = eventually(lambda: http.get("/activity").json(), lambda page: page["total"] == 3)
+        assert logged["activity"][0]["detail"] == "'Tea' to 'Groceries'"
 
         assert http.delete(f"{items}/{ids[0]}").status_code == 204
         assert http.get(f"{items}/{ids[0]}").status_code == 404
