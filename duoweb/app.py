@@ -48,6 +48,9 @@ logger = lazy_logger("duoweb", globals())
 
 DEFAULT_MAX_BODY_SIZE = 1024 * 1024
 
+#: The ``request.state`` key holding an exception the app answered with a 500.
+UNHANDLED_EXCEPTION_KEY = "unhandled_exception"
+
 
 class ValidationRenderer(NamedTuple):
     """The app's own rendering of validation errors: status, media type and body function."""
@@ -494,6 +497,14 @@ class App(RouteDecorators):
             self._openapi_cache[version] = document
         return document
 
+    def route_template(self, method: str, path: str) -> str | None:
+        """The path template of the route answering ``method`` at ``path``, or None.
+
+        For metrics and traces, which must be labelled by route, never by the raw path.
+        """
+        endpoint, _ = self._router.match(method, path)
+        return None if endpoint is None else endpoint.template  # type: ignore[no-any-return]
+
     def url_for(self, name: str, /, **params: Any) -> str:
         """The path of the route called ``name`` with ``params`` filled in."""
         endpoint = self._names.get(name)
@@ -773,6 +784,8 @@ class App(RouteDecorators):
                 return problem_response(
                     HTTPError(500, "The server could not complete the request.")
                 )
+        # Observers outside the handler (tracing, error reporters) find it there.
+        request.state[UNHANDLED_EXCEPTION_KEY] = exc
         logger.error("unhandled exception in %s %s", request.method, request.path, exc_info=exc)
         if self.debug:
             import traceback

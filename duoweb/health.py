@@ -1,0 +1,115 @@
+"""Liveness and readiness routes for load balancers and orchestrators (Kubernetes probes).
+
+``Health(app)`` serves ``GET /health/live`` (200 while the process answers at all) and
+``GET /health/ready`` (200 once the app has started and every check passes; 503 while it is
+starting, stopping, draining, or a check fails). Nothing to install.
+"""
+
+from __future__ import annotations
+
+import inspect
+from collections.abc import Awaitable, Callable, Mapping
+from typing import Any, Final
+
+from duoweb._lazy import lazy_logger
+from duoweb.responses import JSONResponse, Response
+
+__all__ = ["Health"]
+
+logger = lazy_logger("duoweb.health", globals())
+
+Check = Callable[[], "bool | Awaitable[bool]"]
+
+STARTING: Final = "starting"
+READY: Final = "ready"
+STOPPING: Final = "stopping"
+
+_NO_STORE: Final = {"cache-control": "no-store"}
+
+
+class Health:
+    """The app's lifecycle state and its probe routes.
+
+    - ``live`` / ``ready``: the routes' paths (None: no such route).
+    - ``checks``: name -> ``() -> bool`` (``def`` or ``async def``) run by each readiness
+      probe; one that returns False or raises makes the answer 503 (the error is logged, not
+      shown).
+
+    The state is ``"starting"`` until the app's startup hooks have run, ``"ready"`` after,
+    and ``"stopping"`` from the moment its shutdown hooks start (or :meth:`drain` is called,
+    e.g. from a SIGTERM handler, so the load balancer stops sending before the server
+    stops). Both routes are left out of the OpenAPI document.
+    """
+
+    def __init__(
+        self,
+        app: Any,
+        *,
+        live: str | None = "/health/live",
+        ready: str | None = "/health/ready",
+        checks: Mapping[str, Check] | None = None,
+    ) -> None:
+        self.state = STARTING
+        self.checks = dict(checks or {})
+        app.on_startup(self._started)
+        app.on_shutdown(self.drain)
+        options: dict[str, Any] = {"include_in_schema": False, "tags": ("health",)}
+        if live is not None:
+            app.get(live, name="health_live", inline=True, **options)(self.liveness)
+        if ready is not None:
+            handler = self._readiness_async if self._has_async_check() else self._readiness_sync
+            inline = handler is self._readiness_sync and not self.checks
+            app.get(ready, name="health_ready", inline=inline, **options)(handler)
+
+    def _has_async_check(self) -> bool:
+        return any(inspect.iscoroutinefunction(check) for check in self.checks.values())
+
+    def _started(self) -> None:
+        if self.state == STARTING:
+            self.state = READY
+
+    def drain(self) -> None:
+        """Answer readiness probes with 503 from now on (the process is going away)."""
+        self.state = STOPPING
+
+    def liveness(self) -> Response:
+        """The liveness answer: the process serves requests."""
+        return JSONResponse({"status": "alive"}, headers=_NO_STORE)
+
+    def _answer(self, results: dict[str, bool]) -> Response:
+        healthy = self.state == READY and all(results.values())
+        status = self.state if self.state != READY or healthy else "failing"
+        body = {
+            "status": status,
+            "checks": {name: "ok" if ok else "failed" for name, ok in results.items()},
+        }
+        return JSONResponse(body, status_code=200 if healthy else 503, headers=_NO_STORE)
+
+    def _run(self, name: str, check: Check) -> bool | Awaitable[bool]:
+        try:
+            return check()
+        except Exception:
+            logger.exception("readiness check %s failed", name)
+            return False
+
+    def _readiness_sync(self) -> Response:
+        """The readiness answer (every check is ``def``)."""
+        if self.state != READY:
+            return self._answer({})
+        return self._answer({name: self._run(name, c) is True for name, c in self.checks.items()})
+
+    async def _readiness_async(self) -> Response:
+        """The readiness answer (some check is ``async def``)."""
+        if self.state != READY:
+            return self._answer({})
+        results: dict[str, bool] = {}
+        for name, check in self.checks.items():
+            outcome = self._run(name, check)
+            if inspect.isawaitable(outcome):
+                try:
+                    outcome = await outcome
+                except Exception:
+                    logger.exception("readiness check %s failed", name)
+                    outcome = False
+            results[name] = outcome is True
+        return self._answer(results)
