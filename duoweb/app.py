@@ -503,7 +503,7 @@ class App(RouteDecorators):
         For metrics and traces, which must be labelled by route, never by the raw path.
         """
         endpoint, _ = self._router.match(method, path)
-        return None if endpoint is None else endpoint.template  # type: ignore[no-any-return]
+        return endpoint.template if isinstance(endpoint, Endpoint) else None
 
     def url_for(self, name: str, /, **params: Any) -> str:
         """The path of the route called ``name`` with ``params`` filled in."""

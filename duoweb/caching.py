@@ -82,7 +82,9 @@ class ETagMiddleware:
         method = request.method
         if method != "GET" and method != "HEAD":
             return False
-        return self.routes is None or request.app.route_template(method, request.path) in self.routes
+        return (
+            self.routes is None or request.app.route_template(method, request.path) in self.routes
+        )
 
     def _finish(self, request: Request, response: Response) -> Response:
         if response.status_code != 200 or isinstance(response, StreamingResponse):

@@ -57,8 +57,8 @@ class Health:
         if live is not None:
             app.get(live, name="health_live", inline=True, **options)(self.liveness)
         if ready is not None:
-            handler = self._readiness_async if self._has_async_check() else self._readiness_sync
-            inline = handler is self._readiness_sync and not self.checks
+            handler = self.readiness_async if self._has_async_check() else self.readiness
+            inline = handler is self.readiness and not self.checks
             app.get(ready, name="health_ready", inline=inline, **options)(handler)
 
     def _has_async_check(self) -> bool:
@@ -92,13 +92,13 @@ class Health:
             logger.exception("readiness check %s failed", name)
             return False
 
-    def _readiness_sync(self) -> Response:
+    def readiness(self) -> Response:
         """The readiness answer (every check is ``def``)."""
         if self.state != READY:
             return self._answer({})
         return self._answer({name: self._run(name, c) is True for name, c in self.checks.items()})
 
-    async def _readiness_async(self) -> Response:
+    async def readiness_async(self) -> Response:
         """The readiness answer (some check is ``async def``)."""
         if self.state != READY:
             return self._answer({})

@@ -68,7 +68,7 @@ AsyncNext = Callable[[Request], Awaitable[Response]]
 
 def multiprocess_dir() -> str | None:
     """The directory prometheus-client's multiprocess mode shares values in, when set."""
-    return os.environ.get("PROMETHEUS_MULTIPROC_DIR") or os.environ.get("prometheus_multiproc_dir")
+    return os.environ.get("PROMETHEUS_MULTIPROC_DIR") or None
 
 
 def gunicorn_child_exit(server: Any, worker: Any) -> None:
@@ -79,7 +79,7 @@ def gunicorn_child_exit(server: Any, worker: Any) -> None:
     """
     directory = multiprocess_dir()
     if directory:
-        mark_process_dead(worker.pid, directory)
+        mark_process_dead(worker.pid, directory)  # type: ignore[no-untyped-call]
 
 
 class _Series:
@@ -200,7 +200,7 @@ class MetricsMiddleware:
         directory = multiprocess_dir()
         if directory:
             registry = CollectorRegistry()
-            MultiProcessCollector(registry, path=directory)
+            MultiProcessCollector(registry, path=directory)  # type: ignore[no-untyped-call]
             return generate_latest(registry)
         return generate_latest(self.registry)
 

@@ -14,6 +14,7 @@ Counts live in a :class:`RateLimiter`'s storage: ``"memory://"`` for one process
 
 # No ``from __future__ import annotations``: the providers built below carry real annotations.
 
+import itertools
 import math
 import time
 from collections.abc import Awaitable, Callable, Iterable
@@ -21,7 +22,8 @@ from typing import Annotated, Any, Final, NamedTuple
 
 from limits import RateLimitItem, parse_many
 from limits.storage import MemoryStorage, Storage, storage_from_string
-from limits.strategies import STRATEGIES, RateLimiter as _Strategy
+from limits.strategies import STRATEGIES
+from limits.strategies import RateLimiter as _Strategy
 
 from duoweb.dependencies import Depends
 from duoweb.errors import HTTPError
@@ -135,6 +137,7 @@ class RateLimiter:
 
 
 _DEFAULT_LIMITER: RateLimiter | None = None
+_NUMBERS = itertools.count(1)
 
 
 def default_limiter() -> RateLimiter:
@@ -151,7 +154,8 @@ class RateLimit:
     - ``key``: ``(request) -> str`` (default :func:`client_address`).
     - ``limiter``: where counts are kept (default: one in-memory limiter per process).
     - ``scope``: counts are kept per scope and key; limits with the same scope share counts
-      (default: a scope of its own per RateLimit object).
+      (default: a scope of its own per RateLimit object, numbered in creation order, the
+      same in every worker process; name it when different programs share a Redis).
     - ``per_route``: count each route separately even when the limit is shared by a router.
     """
 
@@ -170,7 +174,8 @@ class RateLimit:
         self.text = limit
         self.key = key
         self.limiter = limiter or default_limiter()
-        self.scope = scope or f"limit-{id(self):x}"
+        # Numbered in creation order: the same in every worker running the same code.
+        self.scope = scope or f"{limit}#{next(_NUMBERS)}"
         self.per_route = per_route
 
     def check(self, request: Request, key: str) -> Quota:

@@ -205,4 +205,3 @@ class SpanContextFilter(logging.Filter):
         else:
             record.trace_id = record.span_id = self.default
         return True
-

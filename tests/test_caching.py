@@ -45,16 +45,16 @@ def app(request: pytest.FixtureRequest) -> App:
     else:
 
         @app.get("/catalog")
-        async def catalog() -> dict[str, object]:
+        async def catalog_async() -> dict[str, object]:
             return {"version": state["version"], "rows": ROWS}
 
         @app.post("/catalog")
-        async def bump() -> int:
+        async def bump_async() -> int:
             state["version"] += 1
             return state["version"]
 
         @app.get("/stream")
-        async def stream() -> StreamingResponse:
+        async def stream_async() -> StreamingResponse:
             return StreamingResponse(iter([b"a", b"b"]))
 
     return app
@@ -74,14 +74,17 @@ def test_a_strong_etag_from_the_body_and_304_on_a_match(app: App, make_client: M
         assert "content-length" not in again.headers
         assert "content-type" not in again.headers
         assert again.headers["etag"] == etag
-        assert again.headers["cache-control"] == first.headers["cache-control"] == (
-            "public, max-age=60"
+        assert (
+            again.headers["cache-control"]
+            == first.headers["cache-control"]
+            == ("public, max-age=60")
         )
         listed = client.get("/catalog", headers={**PLAIN, "if-none-match": f'"x", W/{etag}'})
         assert listed.status_code == 304
         assert client.get("/catalog", headers={**PLAIN, "if-none-match": "*"}).status_code == 304
         other = client.get("/catalog", headers={**PLAIN, "if-none-match": '"other"'})
-        assert other.status_code == 200 and other.json()["version"] == 1
+        assert other.status_code == 200
+        assert other.json()["version"] == 1
 
         client.post("/catalog")  # the body changes: so does the tag
         changed = client.get("/catalog", headers={**PLAIN, "if-none-match": etag})
@@ -130,7 +133,8 @@ def test_errors_streams_and_other_methods_get_no_tag(app: App, make_client: Make
         assert "etag" not in client.get("/nowhere").headers
         assert "etag" not in client.post("/catalog").headers
         streamed = client.get("/stream", headers={"if-none-match": "*"})
-        assert streamed.status_code == 200 and streamed.content == b"ab"
+        assert streamed.status_code == 200
+        assert streamed.content == b"ab"
         assert "etag" not in streamed.headers
         assert "cache-control" not in client.get("/nowhere").headers
 

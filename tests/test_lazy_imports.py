@@ -31,6 +31,17 @@ NOT_FOR_WSGI = (
     "duoweb.security",
     "jwt",
     "cryptography",
+    # production operations: each is imported only by an app that uses it
+    "duoweb.metrics",
+    "duoweb.tracing",
+    "duoweb.caching",
+    "duoweb.ratelimit",
+    "duoweb.health",
+    "prometheus_client",
+    "opentelemetry",
+    "limits",
+    "redis",
+    "hashlib",
 )
 
 PRELUDE = """
@@ -377,3 +388,24 @@ def test_routers_and_wsgi_mounts_import_no_bridge_or_async_machinery() -> None:
     assert report["legacy"] == ("200 OK", b"/legacy")
     assert report["admin"] == ("200 OK", b'"pong"')
     assert report["imported"] == []
+
+
+def test_each_operations_feature_imports_only_its_own_library() -> None:
+    report = run_fresh(
+        """
+        libraries = ("prometheus_client", "opentelemetry", "limits", "redis")
+        loaded = {}
+        for feature in ("metrics", "tracing", "ratelimit", "caching", "health"):
+            before = set(imported(libraries))
+            __import__(f"duoweb.{feature}")
+            loaded[feature] = sorted({name.split(".")[0] for name in set(imported(libraries)) - before})
+        report["loaded"] = loaded
+        """
+    )
+    assert report["loaded"] == {
+        "metrics": ["prometheus_client"],
+        "tracing": ["opentelemetry"],
+        "ratelimit": ["limits"],
+        "caching": [],
+        "health": [],
+    }
