@@ -13,6 +13,7 @@ import re
 from collections.abc import Awaitable, Callable, Iterable, Mapping
 from typing import Final
 
+from duoweb.headers import check_header
 from duoweb.requests import Request
 from duoweb.responses import Response
 from duoweb.streaming import StreamingResponse
@@ -20,7 +21,9 @@ from duoweb.streaming import StreamingResponse
 __all__ = [
     "CacheControlMiddleware",
     "ETagMiddleware",
+    "NotModifiedResponse",
     "cache_control",
+    "caching_middleware",
     "if_none_match_hits",
     "strong_etag",
 ]
@@ -52,13 +55,21 @@ def if_none_match_hits(header: str, etag: str) -> bool:
     return any(found == opaque for found in _ENTITY_TAG.findall(header))
 
 
-def not_modified(response: Response) -> Response:
-    """The 304 for ``response``: its header fields (validators, Vary, Cache-Control…), no body."""
-    headers = [(name, value) for name, value in response.headers if name not in _BODY_FIELDS]
-    answer = Response(b"", status_code=304)
-    for name, value in headers:
-        answer.append_header(name, value)
-    return answer
+class NotModifiedResponse(Response):
+    """A 304 standing for a full response: its header fields (validators, Vary…), no body.
+
+    ``represents`` is that full response, so that middleware outside (compression) can give
+    the 304 the ``Vary`` and ``ETag`` they would have given it.
+    """
+
+    __slots__ = ("represents",)
+
+    def __init__(self, represents: Response) -> None:
+        super().__init__(b"", status_code=304)
+        self.represents = represents
+        for name, value in represents.headers:
+            if name not in _BODY_FIELDS:
+                self.append_header(name, value)
 
 
 class ETagMiddleware:
@@ -95,7 +106,7 @@ class ETagMiddleware:
             response.set_header("etag", etag)
         condition = request.headers.get("if-none-match")
         if condition is not None and if_none_match_hits(condition, etag):
-            return not_modified(response)
+            return NotModifiedResponse(response)
         return response
 
     def __call__(self, request: Request, call_next: SyncNext) -> Response:
@@ -192,3 +203,19 @@ class CacheControlMiddleware:
     async def call_async(self, request: Request, call_next: AsyncNext) -> Response:
         """The ``async def`` middleware."""
         return self._finish(request, await call_next(request))
+
+
+def caching_middleware(
+    *, etag: bool, cache_control: str | None
+) -> tuple[ETagMiddleware | CacheControlMiddleware, ...]:
+    """The route middleware behind the route options ``etag=`` and ``cache_control=``.
+
+    The ETag one is outside, so that a 304 carries the Cache-Control of its 200.
+    """
+    chain: list[ETagMiddleware | CacheControlMiddleware] = []
+    if etag:
+        chain.append(ETagMiddleware())
+    if cache_control is not None:
+        check_header("cache-control", cache_control)
+        chain.append(CacheControlMiddleware(default=cache_control))
+    return tuple(chain)

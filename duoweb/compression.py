@@ -400,7 +400,9 @@ class CompressionMiddleware:
     ``media_types``, and its body is at least ``minimum_size`` bytes (a stream of unknown
     length always qualifies). Every eligible response gets ``Vary: Accept-Encoding``, whether
     or not this client's Accept-Encoding led to compressing it. A body that would not shrink
-    is sent as is. Strong ETags become weak ones when the body is compressed.
+    is sent as is. Strong ETags become weak ones when the body is compressed. A 304 that
+    says which full response it stands for (``duoweb.caching``'s) gets that response's
+    ``Vary`` and ``ETag`` as they would have been sent.
 
     ``encodings`` lists the codings to offer, best first (default: every available one,
     zstd > br > gzip); asking for one whose package is missing is an error.
@@ -504,9 +506,40 @@ class CompressionMiddleware:
         self._mark(response, codec)
         return response
 
+    @staticmethod
+    async def _compressed(request: Request, codec: _Codec, body: bytes) -> bytes:
+        """``body`` compressed, in the app's thread pool when it is large."""
+        if len(body) >= _OFFLOAD_SIZE:
+            return await request.app.thread_pool.run(codec.compress, body)
+        return codec.compress(body)
+
+    def _standing_for(
+        self, response: Response, original: Response, codec: _Codec | None, shrinks: bool
+    ) -> Response:
+        """A 304 gets the ``Vary`` and ``ETag`` of the 200 it stands for (RFC 9110 §15.4.5)."""
+        if codec is not None and shrinks:
+            self._mark(original, codec)
+        for name in ("vary", "etag"):
+            value = original.get_header(name)
+            if value is not None:
+                response.set_header(name, value)
+        return response
+
+    def _represented(self, response: Response) -> Response | None:
+        """The full response a 304 (from ``duoweb.caching``) stands for, if it says."""
+        if response.status_code != 304:
+            return None
+        return getattr(response, "represents", None)
+
     def __call__(self, request: Request, call_next: SyncNext) -> Response:
         """The ``def`` middleware."""
         response = call_next(request)
+        original = self._represented(response)
+        if original is not None:
+            codec = self._plan(request, original)
+            body = original.body
+            shrinks = codec is not None and len(codec.compress(body)) < len(body)
+            return self._standing_for(response, original, codec, shrinks)
         codec = self._plan(request, response)
         if codec is None:
             return response
@@ -521,16 +554,20 @@ class CompressionMiddleware:
     async def call_async(self, request: Request, call_next: AsyncNext) -> Response:
         """The ``async def`` middleware."""
         response = await call_next(request)
+        original = self._represented(response)
+        if original is not None:
+            codec = self._plan(request, original)
+            shrinks = codec is not None and (
+                len(await self._compressed(request, codec, original.body)) < len(original.body)
+            )
+            return self._standing_for(response, original, codec, shrinks)
         codec = self._plan(request, response)
         if codec is None:
             return response
         if isinstance(response, StreamingResponse):
             return self._apply_stream(response, codec)
         body = response.body
-        if len(body) >= _OFFLOAD_SIZE:
-            compressed = await request.app.thread_pool.run(codec.compress, body)
-        else:
-            compressed = codec.compress(body)
+        compressed = await self._compressed(request, codec, body)
         if len(compressed) < len(body):
             response.body = compressed
             self._mark(response, codec)

@@ -107,6 +107,8 @@ class RouteDecorators:
         responses: Mapping[int, Any] | None = None,
         form_limits: FormLimits | None = None,
         dependencies: Iterable[Depends] = (),
+        etag: bool = False,
+        cache_control: str | None = None,
     ) -> Callable[[H], H]:
         """Register the decorated handler for ``methods`` at the path template ``path``.
 
@@ -114,11 +116,18 @@ class RouteDecorators:
         ASGI event loop instead of the thread pool: only for code that never blocks.
         ``max_body_size`` and ``form_limits`` override the app's for this route.
         ``dependencies`` run before the handler, their results discarded (an ``HTTPError``
-        one raises is the answer). The other keywords describe the operation in the OpenAPI
-        document.
+        one raises is the answer). ``etag=True`` gives its 200 answers to GET and HEAD a strong
+        ETag and answers a matching If-None-Match with 304; ``cache_control`` is the
+        Cache-Control value of its successful answers (see ``duoweb.caching``). The other
+        keywords describe the operation in the OpenAPI document.
         """
         method_tuple = tuple(dict.fromkeys(m.upper() for m in methods))
         route_dependencies = checked_dependencies(dependencies)
+        route_middleware: tuple[Callable[..., Any], ...] = ()
+        if etag or cache_control is not None:
+            from duoweb.caching import caching_middleware
+
+            route_middleware = caching_middleware(etag=etag, cache_control=cache_control)
         requirements = (
             None
             if security is None
@@ -148,6 +157,7 @@ class RouteDecorators:
                     responses=dict(responses or {}),
                     form_limits=form_limits,
                     dependencies=route_dependencies,
+                    middleware=route_middleware,
                     localns=scope,
                 )
             )

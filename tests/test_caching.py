@@ -211,3 +211,70 @@ def test_cache_control_default_and_handler_choice(make_client: MakeClient) -> No
     with make_client(app) as client:
         assert client.get("/default").headers["cache-control"] == "no-store"
         assert client.get("/own").headers["cache-control"] == "max-age=5"
+
+
+@pytest.mark.parametrize("kind", ["def", "async def"])
+def test_route_options_under_app_compression_and_cors(kind: str, make_client: MakeClient) -> None:
+    from duoweb import Router
+
+    app = App()
+    app.middleware(CORSMiddleware(allow_origins=["https://shop.example"]))
+    app.middleware(CompressionMiddleware())
+    router = Router(prefix="/api")
+    policy = cache_control(private=True, max_age=30)
+    if kind == "def":
+
+        @router.get("/rows", etag=True, cache_control=policy)
+        def rows() -> list[dict[str, object]]:
+            return ROWS
+
+        @app.get("/small", etag=True)
+        def small() -> dict[str, int]:
+            return {"n": 1}
+
+    else:
+
+        @router.get("/rows", etag=True, cache_control=policy)
+        async def rows_async() -> list[dict[str, object]]:
+            return ROWS
+
+        @app.get("/small", etag=True)
+        async def small_async() -> dict[str, int]:
+            return {"n": 1}
+
+    app.include_router(router)
+    browser = {"origin": "https://shop.example", "accept-encoding": "gzip"}
+    with make_client(app) as client:
+        full = client.get("/api/rows", headers=browser)
+        assert full.headers["content-encoding"] == "gzip"
+        assert full.headers["etag"].startswith('W/"')  # compressed inside: a weak tag
+        head = client.head("/api/rows", headers=browser)
+        cached = client.get("/api/rows", headers={**browser, "if-none-match": full.headers["etag"]})
+        assert cached.status_code == 304 and cached.content == b""
+        for name in ("etag", "vary", "cache-control", "access-control-allow-origin"):
+            assert full.headers[name] == head.headers[name] == cached.headers[name], name
+        assert full.headers["vary"] == "Accept-Encoding, Origin"
+        assert full.headers["cache-control"] == "private, max-age=30"
+
+        plain = client.get("/api/rows", headers={"accept-encoding": "identity"})
+        assert plain.headers["etag"] == strong_etag(plain.content)
+        assert client.post("/api/rows").status_code == 405
+
+        # Too small to compress: the tag stays strong on the 200 and on its 304.
+        tiny = client.get("/small", headers=browser)
+        assert "content-encoding" not in tiny.headers
+        tiny_cached = client.get(
+            "/small", headers={**browser, "if-none-match": tiny.headers["etag"]}
+        )
+        assert tiny_cached.status_code == 304
+        assert tiny_cached.headers["etag"] == tiny.headers["etag"] == strong_etag(b'{"n":1}')
+        assert (
+            "vary" not in tiny_cached.headers
+            or "Accept-Encoding" not in tiny_cached.headers["vary"]
+        )
+
+
+def test_a_bad_cache_control_option_is_refused_at_registration() -> None:
+    app = App()
+    with pytest.raises(ValueError, match="cache-control"):
+        app.get("/x", cache_control="max-age=1\r\nx-injected: 1")

@@ -398,7 +398,8 @@ def test_each_operations_feature_imports_only_its_own_library() -> None:
         for feature in ("metrics", "tracing", "ratelimit", "caching", "health"):
             before = set(imported(libraries))
             __import__(f"duoweb.{feature}")
-            loaded[feature] = sorted({name.split(".")[0] for name in set(imported(libraries)) - before})
+            new = set(imported(libraries)) - before
+            loaded[feature] = sorted({name.split(".")[0] for name in new})
         report["loaded"] = loaded
         """
     )
