@@ -259,3 +259,44 @@ def test_every_strategy_enforces_the_limit(strategy: str, make_client: MakeClien
 
     with make_client(app) as client:
         assert [client.get("/").status_code for _ in range(3)] == [200, 200, 429]
+
+
+@pytest.mark.parametrize("kind", ["def", "async def"])
+def test_router_and_route_dependencies_forms(
+    kind: str, limiter: RateLimiter, make_client: MakeClient
+) -> None:
+    from duoweb import Router
+
+    app = App()
+    budget = rate_limit("3/minute", limiter=limiter)
+    api = Router(prefix="/api", dependencies=[Depends(budget)])
+    if kind == "def":
+
+        @api.get("/one")
+        def one() -> int:
+            return 1
+
+        @api.get("/two")
+        def two() -> int:
+            return 2
+
+    else:
+
+        @api.get("/one")
+        async def one_async() -> int:
+            return 1
+
+        @api.get("/two")
+        async def two_async() -> int:
+            return 2
+
+    @app.get("/solo", dependencies=[Depends(rate_limit("1/minute", limiter=limiter))])
+    def solo() -> str:
+        return "solo"
+
+    app.include_router(api)
+    with make_client(app) as client:
+        codes = [client.get(path).status_code for path in ("/api/one", "/api/two", "/api/one")]
+        assert codes == [200, 200, 200]
+        check_refusal(client.get("/api/two"), "3/minute")  # one budget for the whole router
+        assert [client.get("/solo").status_code for _ in range(2)] == [200, 429]
