@@ -76,7 +76,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     variants = ["plain", *[v for v in args.variants.split(",") if v != "plain"]]
     cells = [(v, m, r) for v in variants for m in modes for r in routes]
     with ThreadPoolExecutor(args.jobs) as pool:
-        counts = dict(zip(cells, pool.map(lambda c: per_request(*c, args.requests), cells)))
+        counts = dict(
+            zip(cells, pool.map(lambda c: per_request(*c, args.requests), cells), strict=True)
+        )
     lines = ["| variant | mode | " + " | ".join(routes) + " |", "|---" * (len(routes) + 2) + "|"]
     for variant in variants:
         for mode in modes:
