@@ -59,7 +59,9 @@ def count(variant: str, mode: str, route: str, requests: int) -> int:
 
 def per_request(variant: str, mode: str, route: str, requests: int) -> float:
     """Instructions per request of one cell: the N-request run minus the empty one."""
-    return (count(variant, mode, route, requests) - count(variant, mode, route, 0)) / requests
+    result = (count(variant, mode, route, requests) - count(variant, mode, route, 0)) / requests
+    print(f"  {variant:10} {mode:4} {route:10} {result:10.0f} instructions", flush=True)
+    return result
 
 
 def main(argv: Sequence[str] | None = None) -> int:

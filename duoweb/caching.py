@@ -103,7 +103,7 @@ class ETagMiddleware:
         etag = response.get_header("etag")
         if etag is None:
             etag = strong_etag(response.body)
-            response.set_header("etag", etag)
+            response.append_header("etag", etag)  # none yet: nothing to replace
         condition = request.headers.get("if-none-match")
         if condition is not None and if_none_match_hits(condition, etag):
             return NotModifiedResponse(response)
