@@ -23,7 +23,7 @@ from concurrent.futures import ThreadPoolExecutor
 
 from benchmarks._common import REPO
 
-VARIANTS = ("plain", "metrics", "etag", "etag-route")
+VARIANTS = ("plain", "metrics", "etag", "etag-route", "noop")
 
 _LOOP = """
 import os, sys

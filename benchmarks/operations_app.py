@@ -1,7 +1,8 @@
 """The reference app with one operations feature on, chosen by ``DUOWEB_BENCH_VARIANT``.
 
 ``plain`` is the reference app itself; ``metrics`` adds ``enable_metrics``; ``etag`` adds
-``ETagMiddleware`` app-wide; ``etag-route`` registers the fixed routes with ``etag=True``.
+``ETagMiddleware`` app-wide; ``etag-route`` registers the fixed routes with ``etag=True``;
+``noop`` adds a middleware that only calls the next one (what any middleware layer costs).
 """
 
 from __future__ import annotations
@@ -45,6 +46,8 @@ def _build() -> Any:
         from duoweb.caching import ETagMiddleware
 
         app.middleware(ETagMiddleware())
+    elif VARIANT == "noop":  # the cost of any middleware layer, for comparison
+        app.middleware(lambda request, call_next: call_next(request))
     elif VARIANT != "plain":
         raise ValueError(f"unknown DUOWEB_BENCH_VARIANT {VARIANT!r}")
     return app
