@@ -41,7 +41,6 @@ NOT_FOR_WSGI = (
     "opentelemetry",
     "limits",
     "redis",
-    "hashlib",
 )
 
 PRELUDE = """
