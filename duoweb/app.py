@@ -13,10 +13,12 @@ from duoweb.concurrency import ThreadPool, run_on_thread_loop
 from duoweb.dependencies import DependencyOverrides, Depends
 from duoweb.encoding import json_encode
 from duoweb.endpoints import Endpoint, WebSocketEndpoint, describe
+from duoweb.entry import inspected_call
 from duoweb.errors import (
     ClientDisconnected,
     HTTPError,
     RequestValidationError,
+    UnsupportedInterfaceError,
     ValidationErrorItem,
 )
 from duoweb.lifespan import Lifespan, LifespanError, LifespanFactory
@@ -77,10 +79,12 @@ class RouteInfo(NamedTuple):
 
 
 class App(RouteDecorators):
-    """A duoweb application: define it once, serve it as WSGI (``app``) or ASGI (``app.asgi``).
+    """A duoweb application: define it once, serve it as WSGI or ASGI, the same object.
 
     Called with two arguments the App is a PEP 3333 WSGI application; called with three it is
-    an ASGI 3 application. ``app.wsgi`` and ``app.asgi`` are the single-protocol callables.
+    an ASGI 3 application (and with one, an ASGI 2 one). Servers that inspect ``app.__call__``
+    to choose a protocol (Uvicorn, Hypercorn) see an ASGI 3 coroutine function. ``app.wsgi``
+    and ``app.asgi`` are the single-protocol callables.
     """
 
     def __init__(
@@ -165,6 +169,9 @@ class App(RouteDecorators):
         self._openapi_cache: dict[str, dict[str, Any]] = {}
         #: The PEP 3333 WSGI callable for this app.
         self.wsgi = WSGIAdapter(self)
+        # Found by ``app.__call__`` lookups (not by calls): an ASGI 3 look to inspect-based
+        # protocol detection. See duoweb/entry.py.
+        vars(self)["__call__"] = inspected_call(self)
         if openapi_url is not None or docs_url is not None:
             from duoweb.doc_routes import install_routes
 
@@ -194,11 +201,31 @@ class App(RouteDecorators):
     def __call__(self, environ: dict[str, Any], start_response: Callable[..., Any], /) -> Any: ...
     @overload
     def __call__(self, scope: dict[str, Any], receive: Any, send: Any, /) -> Awaitable[None]: ...
+    @overload
+    def __call__(self, scope: dict[str, Any], /) -> Callable[[Any, Any], Awaitable[None]]: ...
     def __call__(self, *args: Any) -> Any:
-        """Serve WSGI when called with (environ, start_response), ASGI with three arguments."""
-        if len(args) == 2:
+        """Serve WSGI when called with (environ, start_response), ASGI with three arguments.
+
+        Called with one argument (an ASGI 2 server, e.g. ``uvicorn --interface asgi2``), it
+        returns the ASGI 2 instance: a callable of ``(receive, send)``.
+        """
+        count = len(args)
+        if count == 2:
             return self.wsgi(*args)
-        return self.asgi(*args)
+        if count == 3:
+            return self.asgi(*args)
+        if count == 1:
+            return functools.partial(self.asgi, args[0])
+        raise TypeError(
+            f"an App is called with 2 arguments (WSGI), 3 (ASGI 3) or 1 (ASGI 2), not {count}"
+        )
+
+    def __rsgi_init__(self, loop: object) -> None:
+        """Refuse Granian's RSGI interface when a worker starts, rather than on each request."""
+        raise UnsupportedInterfaceError(
+            "duoweb serves WSGI and ASGI, not RSGI (Granian's default interface): run "
+            "`granian --interface asgi module:app` or `granian --interface wsgi module:app`"
+        )
 
     # --- registration ------------------------------------------------------------------------
 

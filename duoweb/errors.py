@@ -76,3 +76,7 @@ class RequestValidationError(HTTPError):
 
 class ClientDisconnected(Exception):
     """The client went away before the request body was complete; no response can be sent."""
+
+
+class UnsupportedInterfaceError(RuntimeError):
+    """A server tried to run the App through a calling convention duoweb does not serve."""

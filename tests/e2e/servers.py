@@ -1,4 +1,4 @@
-"""Start real Gunicorn and Hypercorn processes on 127.0.0.1 for end-to-end tests."""
+"""Start real Gunicorn, Hypercorn, uvicorn and Granian processes on 127.0.0.1 for e2e tests."""
 
 from __future__ import annotations
 
@@ -18,11 +18,29 @@ import httpx
 ROOT = Path(__file__).resolve().parents[2]
 
 
-def ensure_installed(*modules: str) -> None:
-    """Install the given server packages into this interpreter if they are missing."""
-    missing = [name for name in modules if importlib.util.find_spec(name) is None]
+# The servers this harness starts, and the module each is run as (``python -m``).
+SERVER_MODULES = {
+    "gunicorn": "gunicorn",
+    "gunicorn-uvicorn": "gunicorn",
+    "hypercorn": "hypercorn",
+    "uvicorn": "uvicorn",
+    "granian-wsgi": "granian",
+    "granian-asgi": "granian",
+}
+
+
+def ensure_installed(*servers: str) -> None:
+    """Fail with the fix when a server is missing: ``bash scripts/setup.sh`` installs them all."""
+    missing = [
+        name
+        for name in servers
+        if importlib.util.find_spec(SERVER_MODULES.get(name, name).replace("-", "_")) is None
+    ]
     if missing:
-        subprocess.run([sys.executable, "-m", "pip", "install", "-q", *missing], check=True)
+        raise RuntimeError(
+            f"{', '.join(missing)} not installed in {sys.prefix}: run `bash scripts/setup.sh`"
+            " (it installs the dev extra, which has every server the tests start)"
+        )
 
 
 def free_port() -> int:
@@ -36,35 +54,24 @@ def free_port() -> int:
 def command_for(server: str, target: str, port: int, workers: int) -> list[str]:
     """The command line that serves ``target`` with ``server`` on ``port``."""
     bind = f"127.0.0.1:{port}"
+    python = [sys.executable, "-m"]
+    # Gunicorn 25.1+ otherwise shares one control socket file per user.
+    gunicorn = ["-b", bind, "--graceful-timeout", "5", "--no-control-socket"]
     if server == "gunicorn":
-        return [
-            sys.executable,
-            "-m",
-            "gunicorn",
-            "-k",
-            "sync",
-            "-w",
-            str(workers),
-            "-b",
-            bind,
-            "--graceful-timeout",
-            "5",
-            "--no-control-socket",  # Gunicorn 25.1+ otherwise shares one socket file per user
-            target,
-        ]
+        return [*python, "gunicorn", "-k", "sync", "-w", str(workers), *gunicorn, target]
+    if server == "gunicorn-uvicorn":
+        worker = "uvicorn_worker.UvicornWorker"
+        return [*python, "gunicorn", "-k", worker, "-w", str(workers), *gunicorn, target]
     if server == "hypercorn":
-        return [
-            sys.executable,
-            "-m",
-            "hypercorn",
-            "-w",
-            str(workers),
-            "-b",
-            bind,
-            "--graceful-timeout",
-            "5",
-            target,
-        ]
+        argv = ["-w", str(workers), "-b", bind, "--graceful-timeout", "5", target]
+        return [*python, "hypercorn", *argv]
+    if server == "uvicorn":
+        argv = ["--host", "127.0.0.1", "--port", str(port), "--workers", str(workers)]
+        return [*python, "uvicorn", *argv, "--timeout-graceful-shutdown", "5", target]
+    if server in ("granian-wsgi", "granian-asgi"):
+        interface = server.removeprefix("granian-")
+        argv = ["--interface", interface, "--host", "127.0.0.1", "--port", str(port)]
+        return [*python, "granian", *argv, "--workers", str(workers), target]
     raise ValueError(server)
 
 
