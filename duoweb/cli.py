@@ -120,7 +120,11 @@ def server_command(
         command += ["-b", bind]
     if reload:
         command.append("--reload")
-    # Passed-through options come after duoweb's own, so the server lets them win.
+    # Passed-through options come after duoweb's own, so the server lets them win. A '--'
+    # only ended duoweb's options; the server must not see it (it would end the server's).
+    if "--" in extra:
+        extra = list(extra)
+        extra.remove("--")
     command += extra
     command.append(target)
     return command
@@ -218,9 +222,20 @@ def format_routes(routes: Sequence[RouteInfo]) -> str:
     return "\n".join(lines)
 
 
-def _routes(args: argparse.Namespace) -> int:
-    print(format_routes(load_app(args.app).routes()))
+def _print(text: str) -> int:
+    """Print ``text``; a reader that stops early (``| head``) ends the command quietly."""
+    try:
+        print(text, flush=True)
+    except BrokenPipeError:
+        # Python would report the failed flush again at exit: point stdout at /dev/null.
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        os.close(devnull)
     return 0
+
+
+def _routes(args: argparse.Namespace) -> int:
+    return _print(format_routes(load_app(args.app).routes()))
 
 
 def _openapi(args: argparse.Namespace) -> int:
@@ -231,8 +246,7 @@ def _openapi(args: argparse.Namespace) -> int:
         )
     version = args.openapi_version
     document = app.openapi() if version == "3.1" else app.openapi(version)
-    print(json.dumps(document, indent=2))
-    return 0
+    return _print(json.dumps(document, indent=2))
 
 
 # --- entry point -----------------------------------------------------------------------------

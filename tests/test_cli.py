@@ -191,6 +191,52 @@ def test_loader_imports_from_the_working_directory(
     assert (status, out2) == (0, out)
 
 
+def test_routes_sample_in_the_docs_is_the_real_output(capsys: pytest.CaptureFixture[str]) -> None:
+    doc = (ROOT / "docs" / "cli.md").read_text()
+    start = doc.index("$ duoweb routes benchmarks.app:app\n")
+    sample = doc[start : doc.index("```", start)].splitlines()[1:]
+    status, out, _ = run_cli(capsys, "routes", "benchmarks.app:app")
+    assert status == 0
+    lines = out.splitlines()
+    cut = sample.index("...")
+    assert sample[:cut] == lines[:cut]
+    assert sample[cut + 1 :] == lines[len(lines) - (len(sample) - cut - 1) :]
+
+
+MANY_ROUTES = """
+from duoweb import App
+
+app = App()
+for number in range(3000):
+    app.get(f"/a/rather/long/path/number/{number}/{{item_id}}", name=f"route_{number}")(
+        lambda item_id: item_id
+    )
+"""
+
+
+@pytest.mark.parametrize("command", ["routes", "openapi"])
+def test_a_reader_that_stops_early_ends_the_command_quietly(command: str, tmp_path: Path) -> None:
+    # `duoweb routes APP | head -1`: head closes the pipe after one line, long before the
+    # output (far more than a pipe's buffer) is written.
+    (tmp_path / "many_routes.py").write_text(MANY_ROUTES)
+    process = subprocess.Popen(
+        [PY, "-m", "duoweb", command, "many_routes:app"],
+        cwd=tmp_path,
+        env={**os.environ, "PYTHONPATH": f"{tmp_path}{os.pathsep}{ROOT}"},
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+    )
+    assert process.stdout is not None
+    assert process.stderr is not None
+    first = process.stdout.readline()
+    process.stdout.close()
+    errors = process.stderr.read()
+    process.stderr.close()
+    assert process.wait(timeout=60) == 0
+    assert first
+    assert errors == b""
+
+
 def test_routes_via_python_dash_m() -> None:
     result = run_module("routes", "benchmarks.app:app")
     assert result.returncode == 0, result.stderr
@@ -302,6 +348,7 @@ def test_unknown_options_are_passed_to_the_server(
 def test_options_after_double_dash_are_passed_through(capsys: pytest.CaptureFixture[str]) -> None:
     command = printed_command(capsys, "benchmarks.app:app", "--", "--workers", "9")
     assert command[-3:] == ["--workers", "9", "benchmarks.app:app.asgi"]
+    assert "--" not in command  # it ended duoweb's options; the server would stop at it
     assert command[3:5] == ["-w", "1"]  # duoweb's own --workers was not touched
 
 
