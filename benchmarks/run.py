@@ -41,7 +41,7 @@ DOCS_DIR = _common.REPO / "docs"
 PARTS = ("inprocess", "served", "startup", "instructions", "served-instructions")
 #: Minutes of valgrind each: left out of a quick run unless chosen with --only.
 _SLOW_PARTS = ("instructions", "served-instructions")
-_TOOLS = ("gunicorn", "hypercorn", "uvicorn", "httptools", "h11", "matplotlib")
+_TOOLS = ("gunicorn", "hypercorn", "uvicorn", "granian", "httptools", "h11", "matplotlib")
 
 
 def _log(message: str) -> None:

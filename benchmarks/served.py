@@ -1,7 +1,8 @@
 """Served benchmark: each app behind a real server on 127.0.0.1, load from ``wrk``.
 
-WSGI contenders run under ``gunicorn -k sync``, ASGI contenders under ``hypercorn`` and
-``uvicorn``, one worker each, pinned to one CPU; ``wrk`` is pinned to another. All contenders
+WSGI contenders run under ``gunicorn -k sync`` and Granian's WSGI interface, ASGI contenders
+under ``hypercorn``, ``uvicorn`` and Granian's ASGI interface, one worker each, pinned to one
+CPU; ``wrk`` is pinned to another. All contenders
 of a server are started at once, each on a free port, and stopped by PID at the end. Per
 route, each is checked once against the contract and warmed up; then the timed wrk runs take
 turns, one per contender per round, each round starting one contender later, so only one
@@ -37,7 +38,13 @@ from benchmarks.inprocess import add_ratios, format_table
 from benchmarks.spec import BENCH, ROUTES, Probe, verify
 
 #: Server name -> protocol mode it serves.
-SERVERS: dict[str, str] = {"gunicorn": "wsgi", "hypercorn": "asgi", "uvicorn": "asgi"}
+SERVERS: dict[str, str] = {
+    "gunicorn": "wsgi",
+    "granian-wsgi": "wsgi",
+    "hypercorn": "asgi",
+    "uvicorn": "asgi",
+    "granian-asgi": "asgi",
+}
 
 T = TypeVar("T")
 
@@ -55,6 +62,12 @@ def server_command(server: str, target: str, port: int | str) -> list[str]:
         return [
             py, "-m", "uvicorn", target, "--host", "127.0.0.1", "--port", str(port),
             "--workers", "1", *quiet, "--no-access-log",
+        ]  # fmt: skip
+    if server in ("granian-wsgi", "granian-asgi"):
+        interface = server.removeprefix("granian-")
+        return [
+            py, "-m", "granian", "--interface", interface, "--host", "127.0.0.1",
+            "--port", str(port), "--workers", "1", "--log-level", "warning", target,
         ]  # fmt: skip
     raise ValueError(f"unknown server {server!r}")
 

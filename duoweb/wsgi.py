@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import atexit
 import os
+import sys
 import threading
 import weakref
 from collections.abc import AsyncIterable, AsyncIterator, Callable, Iterable, Iterator
@@ -187,6 +188,7 @@ class WSGIAdapter(WSGICore):
         self._started_pid = os.getpid()
         self._started = True
         atexit.register(self.stop)
+        _stop_with_multiprocessing_child(self.stop)
 
     def stop(self) -> None:
         """Run the shutdown hooks if this process ran the startup hooks."""
@@ -271,6 +273,20 @@ class SyncBody:
             close = getattr(self._iterator, "close", None)
             if close is not None:
                 close()
+
+
+def _stop_with_multiprocessing_child(stop: Callable[[], None]) -> None:
+    """Also run ``stop`` when this process is a multiprocessing child that exits.
+
+    Such a child (a Granian worker, for one) ends with ``os._exit``, which skips atexit;
+    multiprocessing runs its own exit finalizers first. ``stop`` is idempotent.
+    """
+    multiprocessing = sys.modules.get("multiprocessing")
+    if multiprocessing is None or multiprocessing.parent_process() is None:
+        return
+    from multiprocessing.util import Finalize
+
+    Finalize(None, stop, exitpriority=0)
 
 
 def _forget_started(adapter_ref: weakref.ref[WSGIAdapter]) -> Callable[[], None]:

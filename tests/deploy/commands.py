@@ -30,7 +30,7 @@ DOC_VALUES = {
 }
 
 # Programs run through this interpreter (python -m ...) so the test environment's copy is used.
-_PYTHON_MODULES = {"gunicorn", "hypercorn", "uvicorn"}
+_PYTHON_MODULES = {"gunicorn", "hypercorn", "uvicorn", "granian"}
 
 
 @dataclass(frozen=True)
@@ -88,6 +88,7 @@ def _words(text: str) -> tuple[str, ...]:
 
 _GUNICORN = "-b 127.0.0.1:{port} --graceful-timeout 5 --no-control-socket"
 _HYPERCORN = "-w 2 -b 127.0.0.1:{port} --graceful-timeout 5"
+_GRANIAN = "--host 127.0.0.1 --port {port} --workers 2 --workers-kill-timeout 5"
 
 # The ones whose install compiles come last, so their builds overlap the other tests.
 SERVERS: list[ServerSpec] = [
@@ -111,7 +112,7 @@ SERVERS: list[ServerSpec] = [
         "hypercorn-asyncio",
         "asgi",
         "hypercorn",
-        _words(f"-k asyncio {_HYPERCORN} {{app}}:app.asgi"),
+        _words(f"-k asyncio {_HYPERCORN} {{app}}:app"),
         workers=2,
         requires=("hypercorn",),
     ),
@@ -128,11 +129,34 @@ SERVERS: list[ServerSpec] = [
         "asgi",
         "uvicorn",
         _words(
-            "{app}:app.asgi --host 127.0.0.1 --port {port} --workers 2"
-            " --timeout-graceful-shutdown 5"
+            "{app}:app --host 127.0.0.1 --port {port} --workers 2 --timeout-graceful-shutdown 5"
         ),
         workers=2,
         requires=("uvicorn",),
+    ),
+    ServerSpec(
+        "gunicorn-uvicorn-worker",
+        "asgi",
+        "gunicorn",
+        _words(f"-k uvicorn_worker.UvicornWorker -w 2 {_GUNICORN} {{app}}:app"),
+        workers=2,
+        requires=("gunicorn", "uvicorn-worker"),
+    ),
+    ServerSpec(
+        "granian-wsgi",
+        "wsgi",
+        "granian",
+        _words(f"--interface wsgi {_GRANIAN} {{app}}:app"),
+        workers=2,
+        requires=("granian",),
+    ),
+    ServerSpec(
+        "granian-asgi",
+        "asgi",
+        "granian",
+        _words(f"--interface asgi {_GRANIAN} {{app}}:app"),
+        workers=2,
+        requires=("granian",),
     ),
     ServerSpec(
         "uwsgi",
