@@ -1,5 +1,8 @@
 #!/usr/bin/env bash
-# Set up the environment, then run lint, type checks and the whole test suite.
+# Set up the environment, then run lint, type checks, the docs build and the whole test suite
+# twice: on the compiled speedups, then on their pure-Python twins (DUOWEB_NO_EXTENSIONS=1).
+# Coverage is measured over both runs; the second prints it and fails below the floor set in
+# pyproject.toml ([tool.coverage.report] fail_under). Arguments go to both pytest runs.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/setup.sh
@@ -7,7 +10,13 @@ bash scripts/provision_apache.sh || case "${CI:-}" in "" | 0 | false) ;; *) exit
 # The rate-limit e2e tests share a Redis between Gunicorn workers; stopped again on exit.
 trap 'bash scripts/provision_redis.sh stop' EXIT
 bash scripts/provision_redis.sh start || case "${CI:-}" in "" | 0 | false) ;; *) exit 1 ;; esac  # outside CI those tests skip, saying why
+bash scripts/provision_system.sh || case "${CI:-}" in "" | 0 | false) ;; *) exit 1 ;; esac  # nginx, Chromium: likewise
 .venv/bin/python -m ruff check .
 .venv/bin/python -m ruff format --check .
 .venv/bin/python -m mypy --strict
-.venv/bin/python -m pytest "$@"
+.venv/bin/python -m mkdocs build --strict --quiet
+echo "== pytest, compiled speedups"
+.venv/bin/python -m pytest --cov --cov-report= "$@"
+echo "== pytest, pure-Python twins (DUOWEB_NO_EXTENSIONS=1)"
+DUOWEB_NO_EXTENSIONS=1 DUOWEB_REQUIRE_EXTENSIONS='' \
+  .venv/bin/python -m pytest --cov --cov-append --cov-report=term:skip-covered "$@"

@@ -128,6 +128,33 @@ def test_python_blocks_run(page: Path, tmp_path: Path, monkeypatch: pytest.Monke
         _run_pytest(sorted(test_files), tmp_path)
 
 
+def test_tutorial_checks_run_as_scripts(tmp_path: Path) -> None:
+    """As the tutorial says: each ``check.py`` replaces the last and runs with ``python``."""
+    env = {k: v for k, v in os.environ.items() if k not in ("TODO_DB", "PYTHONPATH")}
+    tutorial = ROOT.joinpath("docs", "tutorial.md").read_text(encoding="utf-8")
+    checks = 0
+    for block in python_blocks(tutorial):
+        if block.file == "todo":
+            with (tmp_path / "todo.py").open("a", encoding="utf-8") as out:
+                out.write(block.source + "\n")
+        elif block.file == "check":
+            (tmp_path / "check.py").write_text(block.source, encoding="utf-8")
+            result = subprocess.run(
+                [sys.executable, "check.py"],
+                cwd=tmp_path,
+                env=env,
+                capture_output=True,
+                text=True,
+                timeout=120,
+                check=False,
+            )
+            assert (result.returncode, result.stdout) == (0, ""), result.stderr
+            checks += 1
+    assert checks >= 4
+    # No TODO_DB: the database is todo.sqlite3 in the working directory, as the page says.
+    assert (tmp_path / "todo.sqlite3").exists()
+
+
 def _run_pytest(files: list[str], where: Path) -> None:
     """Run the test files a page wrote, with pytest, in a subprocess rooted at ``where``."""
     # No third-party plugins: loading them costs seconds, and a sample must not need them.

@@ -1,15 +1,14 @@
 """The docs page, rendered by real headless Chromium against a real Hypercorn on 127.0.0.1.
 
-Chromium is installed with apt-get when missing (the test skips, saying why, only when that is
-impossible). It gets flags that keep it off the network, a fresh profile, and a virtual time
-budget so the page's scripts finish before the DOM is dumped. The screenshot is kept in
-test-artifacts/ (git-ignored) for a person to look at.
+Chromium comes from scripts/provision_system.sh, which the README's test command runs (the
+test skips, saying so, when it is missing). It gets flags that keep it off the network, a fresh
+profile, and a virtual time budget so the page's scripts finish before the DOM is dumped. The
+screenshot is kept in test-artifacts/ (git-ignored) for a person to look at.
 """
 
 from __future__ import annotations
 
 import html
-import os
 import re
 import shutil
 import subprocess
@@ -49,23 +48,10 @@ def _find_chromium() -> str | None:
 
 @pytest.fixture(scope="module")
 def chromium() -> str:
-    """The Chromium executable, installed with apt-get when missing."""
-    found = _find_chromium()
-    if found:
-        return found
-    if shutil.which("apt-get") is None or os.geteuid() != 0:
-        pytest.skip("Chromium is not installed and apt-get (as root) is not available")
-    env = {**os.environ, "DEBIAN_FRONTEND": "noninteractive"}
-    try:
-        subprocess.run(["apt-get", "update", "-qq"], env=env, check=True, timeout=300)
-        subprocess.run(
-            ["apt-get", "install", "-y", "-qq", "chromium"], env=env, check=True, timeout=600
-        )
-    except (subprocess.SubprocessError, OSError) as exc:
-        pytest.skip(f"Chromium could not be installed with apt-get: {exc}")
+    """The Chromium executable (scripts/provision_system.sh installs it)."""
     found = _find_chromium()
     if not found:
-        pytest.skip("apt-get installed chromium but no chromium executable is on PATH")
+        pytest.skip("Chromium is not installed; `bash scripts/provision_system.sh` installs it")
     return found
 
 
