@@ -29,10 +29,26 @@ def run_on_thread_loop(coroutine: Coroutine[Any, Any, T]) -> T:
     This is how WSGI mode runs ``async def`` handlers: one loop per worker thread, never one
     per request.
     """
-    loop: asyncio.AbstractEventLoop | None = getattr(_thread_state, "loop", None)
-    if loop is None or loop.is_closed():
-        loop = _thread_state.loop = asyncio.new_event_loop()
-    return loop.run_until_complete(coroutine)
+    owner: _ThreadLoop | None = getattr(_thread_state, "owner", None)
+    if owner is None or owner.loop.is_closed():
+        owner = _thread_state.owner = _ThreadLoop()
+    return owner.loop.run_until_complete(coroutine)
+
+
+class _ThreadLoop:
+    """One thread's event loop, closed when the thread ends (and drops its thread-locals).
+
+    A server that retires idle worker threads (Granian's blocking threads, for one) would
+    otherwise leave each one's loop, and its self-pipe sockets, open.
+    """
+
+    __slots__ = ("loop",)
+
+    def __init__(self) -> None:
+        self.loop = asyncio.new_event_loop()
+
+    def __del__(self) -> None:
+        self.loop.close()
 
 
 class ThreadPool:

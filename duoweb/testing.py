@@ -359,7 +359,13 @@ class TestClient(httpx.Client):
         self._lifespan_task = self._loop.create_task(
             self.app.asgi(scope, self._to_app.get, self._from_app.put)
         )
-        self._lifespan_step("lifespan.startup")
+        try:
+            self._lifespan_step("lifespan.startup")
+        except BaseException:
+            # The app failed to start: nothing more runs on this client's loop.
+            self._lifespan_task = None
+            self._loop.close()
+            raise
 
     def stop(self) -> None:
         """Run the app's shutdown hooks and release the client's event loop."""
@@ -372,6 +378,12 @@ class TestClient(httpx.Client):
                 self._loop.run_until_complete(self._lifespan_task)
         finally:
             self._lifespan_task = None
+            self._loop.close()
+
+    def close(self) -> None:
+        """Close the connections and, in ASGI mode, the client's event loop (without ``with``)."""
+        super().close()
+        if self._loop is not None and not self._loop.is_closed():
             self._loop.close()
 
     def websocket_connect(
