@@ -63,6 +63,14 @@ def _is_function(app: Any) -> bool:
     return inspect.isfunction(app) or inspect.ismethod(app)
 
 
+def _run_until_stopped(loop: asyncio.AbstractEventLoop) -> None:
+    """A bridge thread's body: run ``loop`` until it is stopped, then close it."""
+    try:
+        loop.run_forever()
+    finally:
+        loop.close()
+
+
 def _bridge_missing(exc: ImportError) -> RuntimeError:
     return RuntimeError(
         "serving a WSGI app under ASGI, or an ASGI app under WSGI, needs a2wsgi "
@@ -180,7 +188,9 @@ class Mount:
                 raise _bridge_missing(exc) from exc
             # Built per worker (after any fork): the bridge's loop runs in its own thread.
             loop = asyncio.new_event_loop()
-            threading.Thread(target=loop.run_forever, name="duoweb-mount", daemon=True).start()
+            threading.Thread(
+                target=_run_until_stopped, args=(loop,), name="duoweb-mount", daemon=True
+            ).start()
             app = WithState(self.app, self.state)
             self._lifespan = LifespanRunner(app, self.state)
             try:
