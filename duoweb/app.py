@@ -108,6 +108,7 @@ class App(RouteDecorators):
         allowed_hosts: str | Iterable[str] | None = None,
         disconnect_grace: float = 5.0,
         lifespan: LifespanFactory | None = None,
+        startup_wait: float = 30.0,
     ) -> None:
         #: What the lifespan yielded, once this worker started (``AppState[T]`` parameters).
         self.state: Any = None
@@ -128,6 +129,9 @@ class App(RouteDecorators):
         #: ASGI: seconds a streaming or file body keeps being sent after the server reports
         #: a disconnect (a half-closed client still reads; an endless stream still stops).
         self.disconnect_grace = disconnect_grace
+        #: WSGI: seconds a request arriving while another thread starts the worker waits for
+        #: the startup to finish before it is answered 503 with Retry-After.
+        self.startup_wait = startup_wait
         #: Include exception details in 500 responses. Never enable in production.
         self.debug = debug
         self._router = RouteTable()

@@ -201,13 +201,18 @@ class WSGIAdapter(WSGICore):
     def _start_or_refuse(self, start_response: StartResponse) -> list[bytes] | None:
         """Start this worker; None when serving may go on, else the 503 answer already begun.
 
-        The first request starts the worker; one arriving meanwhile (another thread) is told
-        to retry, and once startup has failed every request is refused without retrying it.
+        The first request starts the worker; one arriving meanwhile (another thread of a
+        threaded server) waits for that startup, up to ``App.startup_wait`` seconds, and is
+        told to retry after that. Once startup has failed every request is refused without
+        retrying it.
         """
         if self._failed:
             response = failed_response()
-        elif not self._lock.acquire(blocking=False):
+        elif not self._lock.acquire(timeout=self.app.startup_wait):
             response = starting_response()
+        elif self._failed:  # the startup this request waited for failed
+            self._lock.release()
+            response = failed_response()
         else:
             try:
                 self._start_locked()

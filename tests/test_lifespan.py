@@ -215,7 +215,8 @@ def test_asgi_lifespan_failure_is_reported_to_the_server_and_requests_get_503() 
     assert calls == [1]
 
 
-def test_requests_during_startup_get_503_with_retry_after_wsgi() -> None:
+def test_a_request_during_startup_waits_for_it_wsgi() -> None:
+    """A threaded WSGI server's second request waits for the first one's startup."""
     release = threading.Event()
     entered = threading.Event()
 
@@ -226,6 +227,38 @@ def test_requests_during_startup_get_503_with_retry_after_wsgi() -> None:
         yield "ready"
 
     app = App(lifespan=lifespan)
+
+    @app.get("/")
+    def index(state: AppState[str]) -> str:
+        return state
+
+    client = TestClient(app, "wsgi")
+    answers: list[Any] = []
+    starter = threading.Thread(target=lambda: answers.append(client.get("/")))
+    starter.start()
+    assert entered.wait(10)
+    waiter = threading.Thread(target=lambda: answers.append(client.get("/")))
+    waiter.start()
+    waiter.join(0.2)
+    assert waiter.is_alive()  # waiting for the startup, not answered 503
+    release.set()
+    starter.join(10)
+    waiter.join(10)
+    assert [answer.json() for answer in answers] == ["ready", "ready"]
+    client.stop()
+
+
+def test_requests_during_a_long_startup_get_503_with_retry_after_wsgi() -> None:
+    release = threading.Event()
+    entered = threading.Event()
+
+    @contextmanager
+    def lifespan(app: App) -> Iterator[str]:
+        entered.set()
+        release.wait(10)
+        yield "ready"
+
+    app = App(lifespan=lifespan, startup_wait=0.05)
 
     @app.get("/")
     def index(state: AppState[str]) -> str:
