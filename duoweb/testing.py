@@ -173,7 +173,10 @@ class ASGITransport(httpx.BaseTransport):
             finally:
                 done.set()
 
-        self.loop.run_until_complete(run())
+        if self.loop.is_closed():  # the app failed to start, which released the client's loop
+            asyncio.run(run())
+        else:
+            self.loop.run_until_complete(run())
         if not start:
             raise RuntimeError("the ASGI application sent no response")
         return httpx.Response(

@@ -16,7 +16,7 @@ bash scripts/provision_system.sh || case "${CI:-}" in "" | 0 | false) ;; *) exit
 .venv/bin/python -m mypy --strict
 .venv/bin/python -m mkdocs build --strict --quiet
 echo "== pytest, compiled speedups"
-.venv/bin/python -m pytest --cov --cov-report= "$@"
+.venv/bin/python -m pytest --cov --cov-report= --cov-fail-under=0 "$@"  # the floor is judged on both runs
 echo "== pytest, pure-Python twins (DUOWEB_NO_EXTENSIONS=1)"
 DUOWEB_NO_EXTENSIONS=1 DUOWEB_REQUIRE_EXTENSIONS='' \
   .venv/bin/python -m pytest --cov --cov-append --cov-report=term:skip-covered "$@"

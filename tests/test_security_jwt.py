@@ -99,7 +99,7 @@ def test_valid_token(make_client: MakeClient, app: App, path: str) -> None:
 
 def hand_signed(header: dict[str, Any], claims: dict[str, Any], secret: bytes) -> str:
     """A JWT signed with HMAC-SHA256 by hand (PyJWT refuses to sign with a PEM key)."""
-    claims = {"exp": NOW + 60, **claims}
+    claims = {"exp": NOW + 86_400, **claims}
     signing_input = f"{b64(json.dumps(header).encode())}.{b64(json.dumps(claims).encode())}"
     signature = hmac.new(secret, signing_input.encode(), hashlib.sha256).digest()
     return f"{signing_input}.{b64(signature)}"
@@ -114,6 +114,7 @@ def unsigned(claims: dict[str, Any]) -> str:
     return f"{header}.{b64(json.dumps(claims).encode())}."
 
 
+# Read at collection: tokens meant to be valid expire a day later, long after any suite run.
 NOW = int(time.time())
 
 
@@ -131,7 +132,7 @@ NOW = int(time.time())
         ),
         (
             pyjwt.encode(
-                {"sub": "a", "iss": ISSUER, "aud": AUDIENCE, "exp": NOW + 60},
+                {"sub": "a", "iss": ISSUER, "aud": AUDIENCE, "exp": NOW + 86_400},
                 "another-secret-that-is-long-enough-for-hs256-and-for-hs512-signatures",
                 algorithm="HS256",
             ),
@@ -139,13 +140,13 @@ NOW = int(time.time())
         ),
         (
             pyjwt.encode(
-                {"sub": "a", "iss": ISSUER, "aud": AUDIENCE, "exp": NOW + 60},
+                {"sub": "a", "iss": ISSUER, "aud": AUDIENCE, "exp": NOW + 86_400},
                 SECRET,
                 algorithm="HS512",
             ),
             "The token is signed with an algorithm that is not accepted.",
         ),
-        (unsigned({"sub": "a", "iss": ISSUER, "aud": AUDIENCE, "exp": NOW + 60}), None),
+        (unsigned({"sub": "a", "iss": ISSUER, "aud": AUDIENCE, "exp": NOW + 86_400}), None),
         ("abc.def.ghi", "The token is malformed."),
         ("abc", "The token is malformed."),
     ],
@@ -202,11 +203,11 @@ def test_jwks_keys_and_rotation(
     app = build_app(jwks)
     private, _ = first_key
     signed = pyjwt.encode(
-        {"sub": "carol", "exp": NOW + 60}, private, algorithm="RS256", headers={"kid": "key-1"}
+        {"sub": "carol", "exp": NOW + 86_400}, private, algorithm="RS256", headers={"kid": "key-1"}
     )
     second_private, second_public = rsa_jwk("key-2")
     rotated = pyjwt.encode(
-        {"sub": "dave", "exp": NOW + 60},
+        {"sub": "dave", "exp": NOW + 86_400},
         second_private,
         algorithm="RS256",
         headers={"kid": "key-2"},
@@ -219,7 +220,7 @@ def test_jwks_keys_and_rotation(
         key_server.document = {"keys": [first_key[1], second_public]}  # the issuer rotates
         assert client.get("/rs", headers=bearer(rotated)).json() == "dave"
         no_sub = pyjwt.encode(
-            {"exp": NOW + 60}, private, algorithm="RS256", headers={"kid": "key-1"}
+            {"exp": NOW + 86_400}, private, algorithm="RS256", headers={"kid": "key-1"}
         )
         assert client.get("/rs", headers=bearer(no_sub)).json()["detail"] == (
             "The token lacks the 'sub' claim."
