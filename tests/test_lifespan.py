@@ -215,10 +215,10 @@ def test_asgi_lifespan_failure_is_reported_to_the_server_and_requests_get_503() 
     assert calls == [1]
 
 
-def test_a_request_during_startup_waits_for_it_wsgi() -> None:
-    """A threaded WSGI server's second request waits for the first one's startup."""
-    release = threading.Event()
-    entered = threading.Event()
+def _slow_starting_client(
+    entered: threading.Event, release: threading.Event, startup_wait: float
+) -> TestClient:
+    """A WSGI client of an app whose lifespan signals ``entered``, then waits for ``release``."""
 
     @contextmanager
     def lifespan(app: App) -> Iterator[str]:
@@ -226,13 +226,20 @@ def test_a_request_during_startup_waits_for_it_wsgi() -> None:
         release.wait(10)
         yield "ready"
 
-    app = App(lifespan=lifespan)
+    app = App(lifespan=lifespan, startup_wait=startup_wait)
 
     @app.get("/")
     def index(state: AppState[str]) -> str:
         return state
 
-    client = TestClient(app, "wsgi")
+    return TestClient(app, "wsgi")
+
+
+def test_a_request_during_startup_waits_for_it_wsgi() -> None:
+    """A threaded WSGI server's second request waits for the first one's startup."""
+    release = threading.Event()
+    entered = threading.Event()
+    client = _slow_starting_client(entered, release, startup_wait=30.0)
     answers: list[Any] = []
     starter = threading.Thread(target=lambda: answers.append(client.get("/")))
     starter.start()
@@ -251,20 +258,7 @@ def test_a_request_during_startup_waits_for_it_wsgi() -> None:
 def test_requests_during_a_long_startup_get_503_with_retry_after_wsgi() -> None:
     release = threading.Event()
     entered = threading.Event()
-
-    @contextmanager
-    def lifespan(app: App) -> Iterator[str]:
-        entered.set()
-        release.wait(10)
-        yield "ready"
-
-    app = App(lifespan=lifespan, startup_wait=0.05)
-
-    @app.get("/")
-    def index(state: AppState[str]) -> str:
-        return state
-
-    client = TestClient(app, "wsgi")
+    client = _slow_starting_client(entered, release, startup_wait=0.05)
     first: list[Any] = []
     starter = threading.Thread(target=lambda: first.append(client.get("/")))
     starter.start()
