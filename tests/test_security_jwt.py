@@ -74,7 +74,7 @@ def build_app(jwks: JWKS) -> App:
 
 
 def hs_token(**claims: Any) -> str:
-    base = {"sub": "alice", "iss": ISSUER, "aud": AUDIENCE, "exp": int(time.time()) + 60}
+    base = {"sub": "alice", "iss": ISSUER, "aud": AUDIENCE, "exp": int(time.time()) + 86_400}
     return pyjwt.encode({**base, **claims}, SECRET, algorithm="HS256")  # type: ignore[no-any-return]
 
 
