@@ -48,11 +48,13 @@ def _get_once_more_if_dropped(client: httpx.Client, url: str) -> httpx.Response:
 
     uWSGI (2 processes x 2 threads) now and then closes one of a burst of simultaneous
     connections without reading it; the request never reaches the app, and this burst only
-    learns which workers serve, so one retry of this idempotent GET is enough.
+    learns which workers serve, so one retry of this idempotent GET is enough. The client's
+    pool, shared by the burst's threads, has also once failed a read with EBADF (a ReadError)
+    under Granian on a loaded machine: retried the same way.
     """
     try:
         return client.get(url)
-    except httpx.RemoteProtocolError:
+    except (httpx.RemoteProtocolError, httpx.ReadError):
         return client.get(url)
 
 
