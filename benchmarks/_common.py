@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import statistics
 import subprocess
 import sys
@@ -82,3 +83,30 @@ def emit(result: dict[str, Any]) -> None:
     """Write a child's result as the last line of its stdout."""
     sys.stdout.write(json.dumps(result) + "\n")
     sys.stdout.flush()
+
+
+_COLLECTED = re.compile(r"Collected : (\d+)")
+
+
+def callgrind_total(script: str, args: Sequence[str], env: dict[str, str]) -> int:
+    """Instructions one interpreter runs for ``python -c script args`` under callgrind.
+
+    ``env`` is completed with a fixed hash seed and no bytecode writing, so two runs that
+    differ only in their arguments lay out dicts alike and pay for the same imports.
+    """
+    env = {**env, "PYTHONHASHSEED": "0", "PYTHONDONTWRITEBYTECODE": "1"}
+    command = ["valgrind", "--tool=callgrind", "--callgrind-out-file=/dev/null"]
+    command += [sys.executable, "-c", script, *args]
+    proc = subprocess.run(command, cwd=REPO, env=env, capture_output=True, text=True, timeout=900)
+    found = _COLLECTED.findall(proc.stderr)
+    if proc.returncode != 0 or not found:
+        tail = " | ".join(proc.stderr.strip().splitlines()[-3:])
+        raise RuntimeError(f"{' '.join(args)}: exit {proc.returncode}: {tail}")
+    return int(found[-1])
+
+
+def repo_env() -> dict[str, str]:
+    """This environment with the repository importable and the compiled speedups allowed."""
+    env = {k: v for k, v in os.environ.items() if k != "DUOWEB_NO_EXTENSIONS"}
+    env["PYTHONPATH"] = str(REPO)
+    return env

@@ -18,7 +18,6 @@ small changes of one optimization at a time it moves in the same direction, and 
 from __future__ import annotations
 
 import argparse
-import re
 import shutil
 import subprocess
 import sys
@@ -45,33 +44,11 @@ driver.timed(request, int(sys.argv[3]))
 driver.stop()
 """
 
-_COLLECTED = re.compile(r"Collected : (\d+)")
-
 
 def _count(contender: Contender, route: str, requests: int) -> int:
     """Instructions the whole interpreter ran for ``requests`` requests of one cell."""
-    env = _common.child_env(contender)
-    env["PYTHONHASHSEED"] = "0"  # same dict layouts in both runs
-    env["PYTHONDONTWRITEBYTECODE"] = "1"  # no run pays for writing bytecode the other reads
-    command = [
-        "valgrind",
-        "--tool=callgrind",
-        "--callgrind-out-file=/dev/null",
-        sys.executable,
-        "-c",
-        _LOOP,
-        contender.name,
-        route,
-        str(requests),
-    ]
-    proc = subprocess.run(
-        command, cwd=_common.REPO, env=env, capture_output=True, text=True, timeout=900
-    )
-    found = _COLLECTED.findall(proc.stderr)
-    if proc.returncode != 0 or not found:
-        tail = " | ".join(proc.stderr.strip().splitlines()[-3:])
-        raise RuntimeError(f"{contender.name} {route}: exit {proc.returncode}: {tail}")
-    return int(found[-1])
+    args = [contender.name, route, str(requests)]
+    return _common.callgrind_total(_LOOP, args, _common.child_env(contender))
 
 
 def per_request(contender: Contender, route: str, requests: int) -> float:

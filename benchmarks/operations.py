@@ -14,14 +14,11 @@ Variants: ``metrics`` (``enable_metrics``), ``etag`` (``ETagMiddleware`` app-wid
 from __future__ import annotations
 
 import argparse
-import os
-import re
-import subprocess
 import sys
 from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
 
-from benchmarks._common import REPO
+from benchmarks._common import callgrind_total, repo_env
 
 VARIANTS = ("plain", "metrics", "etag", "etag-route", "noop")
 
@@ -40,21 +37,10 @@ driver.timed(request, int(sys.argv[4]))
 driver.stop()
 """
 
-_COLLECTED = re.compile(r"Collected : (\d+)")
-
 
 def count(variant: str, mode: str, route: str, requests: int) -> int:
     """Instructions the whole interpreter ran for ``requests`` requests of one cell."""
-    env = dict(os.environ, PYTHONHASHSEED="0", PYTHONDONTWRITEBYTECODE="1", PYTHONPATH=str(REPO))
-    env.pop("DUOWEB_NO_EXTENSIONS", None)
-    command = ["valgrind", "--tool=callgrind", "--callgrind-out-file=/dev/null"]
-    command += [sys.executable, "-c", _LOOP, variant, mode, route, str(requests)]
-    proc = subprocess.run(command, cwd=REPO, env=env, capture_output=True, text=True, timeout=900)
-    found = _COLLECTED.findall(proc.stderr)
-    if proc.returncode != 0 or not found:
-        tail = " | ".join(proc.stderr.strip().splitlines()[-3:])
-        raise RuntimeError(f"{variant} {mode} {route}: exit {proc.returncode}: {tail}")
-    return int(found[-1])
+    return callgrind_total(_LOOP, [variant, mode, route, str(requests)], repo_env())
 
 
 def per_request(variant: str, mode: str, route: str, requests: int) -> float:

@@ -13,10 +13,6 @@ request, as benchmarks/instructions.py does. Needs valgrind.
 from __future__ import annotations
 
 import argparse
-import os
-import re
-import subprocess
-import sys
 from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
 
@@ -43,33 +39,9 @@ driver.timed(request, int(sys.argv[2]))
 driver.stop()
 """
 
-_COLLECTED = re.compile(r"Collected : (\d+)")
-
 
 def _count(name: str, requests: int) -> int:
-    env = dict(os.environ)
-    env.pop("DUOWEB_NO_EXTENSIONS", None)
-    env["PYTHONPATH"] = str(_common.REPO)
-    env["PYTHONHASHSEED"] = "0"
-    env["PYTHONDONTWRITEBYTECODE"] = "1"
-    command = [
-        "valgrind",
-        "--tool=callgrind",
-        "--callgrind-out-file=/dev/null",
-        sys.executable,
-        "-c",
-        _LOOP,
-        name,
-        str(requests),
-    ]
-    proc = subprocess.run(
-        command, cwd=_common.REPO, env=env, capture_output=True, text=True, timeout=900
-    )
-    found = _COLLECTED.findall(proc.stderr)
-    if proc.returncode != 0 or not found:
-        tail = " | ".join(proc.stderr.strip().splitlines()[-3:])
-        raise RuntimeError(f"{name}: exit {proc.returncode}: {tail}")
-    return int(found[-1])
+    return _common.callgrind_total(_LOOP, [name, str(requests)], _common.repo_env())
 
 
 def per_request(name: str, requests: int) -> float:

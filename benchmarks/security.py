@@ -13,10 +13,6 @@ provider route. JWT signature checks are PyJWT's and not in it.
 from __future__ import annotations
 
 import argparse
-import os
-import re
-import subprocess
-import sys
 
 from benchmarks import _common
 
@@ -37,22 +33,10 @@ driver.timed(request, count)
 driver.stop()
 """
 
-_COLLECTED = re.compile(r"Collected : (\d+)")
-
 
 def count(mode: str, path: str, requests: int) -> int:
     """Instructions of one interpreter sending ``requests`` requests to ``path``."""
-    env = {**os.environ, "PYTHONPATH": str(_common.REPO), "PYTHONHASHSEED": "0"}
-    env["PYTHONDONTWRITEBYTECODE"] = "1"
-    command = ["valgrind", "--tool=callgrind", "--callgrind-out-file=/dev/null"]
-    command += [sys.executable, "-c", _LOOP, mode, path, str(requests)]
-    proc = subprocess.run(
-        command, cwd=_common.REPO, env=env, capture_output=True, text=True, timeout=900
-    )
-    found = _COLLECTED.findall(proc.stderr)
-    if proc.returncode != 0 or not found:
-        raise RuntimeError(f"{mode} {path}: exit {proc.returncode}: {proc.stderr[-500:]}")
-    return int(found[-1])
+    return _common.callgrind_total(_LOOP, [mode, path, str(requests)], _common.repo_env())
 
 
 def per_request(mode: str, path: str, requests: int) -> float:
