@@ -18,7 +18,7 @@ import re
 import threading
 import uuid
 from collections.abc import Callable, Iterable, Mapping
-from typing import Any, Final, cast
+from typing import Any, Final, Generic, TypeVar, cast
 
 from duoweb._route_templates import (
     BUILTIN_KINDS,
@@ -58,6 +58,9 @@ _NO: Final = _NoMatch()
 _MISS: Final = (None, None)
 
 _Converter = Callable[[str], object]
+
+#: What a router maps routes to (an App's ``Endpoint``, a ``WebSocketEndpoint``...).
+EndpointT = TypeVar("EndpointT")
 
 
 def convert_int(segment: str) -> object:
@@ -108,7 +111,7 @@ class _Leaf:
 
     __slots__ = ("allowed", "methods", "names")
 
-    def __init__(self, names: tuple[str, ...], endpoints: Mapping[str, object]) -> None:
+    def __init__(self, names: tuple[str, ...], endpoints: Mapping[str, Any]) -> None:
         self.names = names
         methods = dict(endpoints)
         if "GET" in methods and "HEAD" not in methods:
@@ -139,11 +142,12 @@ class _Shape:
         self.template = template
         self.segments = segments
         self.names = tuple(seg.name for seg in segments if seg.name is not None)
-        self.endpoints: dict[str, object] = {}
+        self.endpoints: dict[str, Any] = {}
 
 
-#: match()'s answer: (endpoint, params), or (None, allowed) for a 405.
-_Answer = tuple[object | None, Any]
+#: match()'s answer: (endpoint, params), or (None, allowed) for a 405. The endpoint is
+#: typed by Router's parameter: this untyped inside is only what the router stored.
+_Answer = tuple[Any, Any]
 #: find(segs, len(segs), method): the answer when a route owns the path, else None (404).
 _Finder = Callable[[list[str], int, str], "_Answer | None"]
 
@@ -346,14 +350,17 @@ def _generated_finder(root: _Node) -> _Finder:
     return cast(_Finder, namespace["_find"])
 
 
-class Router:
-    """Method + path -> endpoint router over a segment trie with typed parameters."""
+class Router(Generic[EndpointT]):
+    """Method + path -> endpoint router over a segment trie with typed parameters.
+
+    Generic over the endpoint type: ``Router[Endpoint]`` matches to ``Endpoint | None``.
+    """
 
     def __init__(self) -> None:
         """Create an empty router that knows the built-in converters."""
         self._converters: dict[str, _Converter] = {}
         self._shapes: dict[tuple[tuple[int, str], ...], _Shape] = {}
-        self._routes: list[tuple[str, str, object]] = []
+        self._routes: list[tuple[str, str, EndpointT]] = []
         self._table: _Table | None = None
         self._lock = threading.Lock()
         #: False makes compile() use the generic walk instead of generated code (for tests).
@@ -377,7 +384,7 @@ class Router:
         self,
         template: str,
         methods: Iterable[str],
-        endpoint: object,
+        endpoint: EndpointT,
         param_types: Mapping[str, str] | None = None,
     ) -> None:
         """Register ``endpoint`` for the uppercase ``methods`` at ``template``.
@@ -480,7 +487,7 @@ class Router:
             find = _walk_finder(root)
         return _Table(find, static, depth + 1)
 
-    def match(self, method: str, path: str) -> tuple[object | None, Any]:
+    def match(self, method: str, path: str) -> tuple[EndpointT | None, Any]:
         """Look up ``method`` and the decoded ``path``.
 
         Returns ``(endpoint, params)`` on a hit, ``(None, None)`` when no route has the path,
@@ -505,6 +512,6 @@ class Router:
         found = table.find(segs, len(segs), method)
         return _MISS if found is None else found
 
-    def routes(self) -> list[tuple[str, str, object]]:
+    def routes(self) -> list[tuple[str, str, EndpointT]]:
         """(method, template, endpoint) for every registered route, in registration order."""
         return list(self._routes)

@@ -1,18 +1,18 @@
-"""The per-request path: the implementation chosen by duoweb._select, re-exported."""
+"""The request path (dispatcher and WSGI call): the implementation chosen by duoweb._select."""
 
 from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
-    from duoweb._serve_py import BackgroundTasks, WSGICore, call_with_tasks, dispatch_sync
+    from duoweb._serve_py import BackgroundTasks, Dispatcher, WSGICore, call_with_tasks
 else:
     from duoweb import _select
 
     _impl = _select.load("serve")
     BackgroundTasks = _impl.BackgroundTasks
+    Dispatcher = _impl.Dispatcher
     WSGICore = _impl.WSGICore
     call_with_tasks = _impl.call_with_tasks
-    dispatch_sync = _impl.dispatch_sync
 
-__all__ = ["BackgroundTasks", "WSGICore", "call_with_tasks", "dispatch_sync"]
+__all__ = ["BackgroundTasks", "Dispatcher", "WSGICore", "call_with_tasks"]

@@ -4,32 +4,24 @@ from __future__ import annotations
 
 import functools
 import inspect
-from collections.abc import Awaitable, Callable, Coroutine, Iterable, Mapping
+from collections.abc import Awaitable, Callable, Iterable, Mapping
 from typing import TYPE_CHECKING, Any, NamedTuple, TypeVar, overload
 
 from duoweb._lazy import lazy_logger
-from duoweb._serve import BackgroundTasks, call_with_tasks, dispatch_sync
+from duoweb._serve import BackgroundTasks, Dispatcher
 from duoweb.concurrency import ThreadPool, run_on_thread_loop
 from duoweb.dependencies import DependencyOverrides, Depends
-from duoweb.encoding import json_encode
 from duoweb.endpoints import Endpoint, WebSocketEndpoint, describe
 from duoweb.entry import inspected_call
-from duoweb.errors import (
-    ClientDisconnected,
-    HTTPError,
-    RequestValidationError,
-    UnsupportedInterfaceError,
-    ValidationErrorItem,
-)
+from duoweb.error_responses import ErrorResponder, ValidationRenderer
+from duoweb.errors import HTTPError, UnsupportedInterfaceError, ValidationErrorItem
 from duoweb.lifespan import Lifespan, LifespanError, LifespanFactory
-from duoweb.middleware import async_chain, sync_chain
-from duoweb.middleware import is_async as is_async_middleware
 from duoweb.proxies import TrustedProxies
 from duoweb.requests import Request
-from duoweb.responses import Response, problem_response
 from duoweb.route_decorators import RouteDecorators, RouteSpec, WebSocketSpec
 from duoweb.routers import Router, checked_prefix, included_routes
 from duoweb.routing import RouteDefinitionError, RouteTable, build_path, template_parameters
+from duoweb.unrouted import Unrouted
 from duoweb.wsgi import WSGIAdapter
 
 if TYPE_CHECKING:
@@ -43,30 +35,11 @@ if TYPE_CHECKING:
 H = TypeVar("H", bound=Callable[..., Any])
 E = TypeVar("E", bound=BaseException)
 Hook = Callable[[], Any]
-ExceptionHandler = Callable[[Request, Any], "Response | Awaitable[Response]"]
 R = TypeVar("R")
 
 logger = lazy_logger("duoweb", globals())
 
 DEFAULT_MAX_BODY_SIZE = 1024 * 1024
-
-#: The ``request.state`` key holding an exception the app answered with a 500.
-UNHANDLED_EXCEPTION_KEY = "unhandled_exception"
-
-
-class ValidationRenderer(NamedTuple):
-    """The app's own rendering of validation errors: status, media type and body function."""
-
-    status: int
-    media_type: str
-    render: Callable[[list[ValidationErrorItem]], Any]
-
-
-class _Chains(NamedTuple):
-    """The middleware chains around the core, built once: sync (None if any is async), async."""
-
-    sync: Callable[[Request], Response] | None
-    async_: Callable[[Request], Awaitable[Response]]
 
 
 class RouteInfo(NamedTuple):
@@ -120,8 +93,6 @@ class App(RouteDecorators):
         self.form_limits = form_limits
         #: Most query parameters accepted before answering 400.
         self.max_query_params = max_query_params
-        #: Longest path accepted before answering 414 URI Too Long.
-        self.max_path_length = max_path_length
         #: Addresses/networks whose Forwarded / X-Forwarded-* headers are believed ("*": all).
         self.trusted_proxies = TrustedProxies.parse(trusted_proxies)
         #: The hosts this app serves (None: any valid host); other requests are a 400.
@@ -132,18 +103,15 @@ class App(RouteDecorators):
         #: WSGI: seconds a request arriving while another thread starts the worker waits for
         #: the startup to finish before it is answered 503 with Retry-After.
         self.startup_wait = startup_wait
-        #: Include exception details in 500 responses. Never enable in production.
-        self.debug = debug
-        self._router = RouteTable()
+        #: Turns exceptions raised while answering into responses (``exception_handler``).
+        self.errors = ErrorResponder(debug=debug)
+        self._router: RouteTable[Endpoint] = RouteTable()
         self._endpoints: list[Endpoint] = []
         self._names: dict[str, Endpoint] = {}
         self._startup_hooks: list[Hook] = []
         self._shutdown_hooks: list[Hook] = []
-        self._exception_handlers: dict[type[BaseException], ExceptionHandler] = {}
-        self._handler_cache: dict[type[BaseException], ExceptionHandler | None] = {}
         #: provider -> replacement for Depends(provider), e.g. fakes in tests.
         self.dependency_overrides = DependencyOverrides()
-        self._validation_renderer: ValidationRenderer | None = None
         self._middleware: list[Callable[..., Any]] = []
         if allowed_hosts is not None:
             from duoweb.host_check import HostCheck
@@ -151,13 +119,20 @@ class App(RouteDecorators):
 
             self.allowed_hosts = AllowedHosts(allowed_hosts)
             self._middleware.append(HostCheck(self.allowed_hosts))  # the outermost layer
-        self._ws_router = RouteTable()
+        self._ws_router: RouteTable[WebSocketEndpoint] = RouteTable()
         #: Applications served under a path prefix (``mount``), in registration order.
         self.mounts: list[Mount] = []
         self._ws_endpoints: list[WebSocketEndpoint] = []
-        self._warned_websocket_under_wsgi = False
-        self._chains: _Chains | None = None
         self.thread_pool = ThreadPool(thread_pool_size)
+        #: Routes and answers every HTTP request, in both modes (the adapters' one entry).
+        self.dispatcher = Dispatcher(
+            self._router,
+            self._middleware,
+            self.errors,
+            Unrouted(self._ws_router, self._ws_endpoints),
+            self.thread_pool,
+            max_path_length,
+        )
         #: OpenAPI document metadata: API title, version and description.
         self.title = title
         self.version = version
@@ -180,6 +155,24 @@ class App(RouteDecorators):
             from duoweb.doc_routes import install_routes
 
             install_routes(self)
+
+    @property
+    def max_path_length(self) -> int:
+        """Longest path accepted before answering 414 URI Too Long."""
+        return self.dispatcher.max_path_length
+
+    @max_path_length.setter
+    def max_path_length(self, value: int) -> None:
+        self.dispatcher.max_path_length = value
+
+    @property
+    def debug(self) -> bool:
+        """Include exception details in 500 responses. Never enable in production."""
+        return self.errors.debug
+
+    @debug.setter
+    def debug(self, value: bool) -> None:
+        self.errors.debug = value
 
     @functools.cached_property
     def asgi(self) -> ASGIAdapter:
@@ -245,8 +238,8 @@ class App(RouteDecorators):
             wrap = middleware_wrapper(
                 spec.middleware,
                 self.thread_pool,
-                self._error_response_sync,
-                self._error_response_async,
+                self.errors.respond_sync,
+                self.errors.respond_async,
             )
         endpoint = Endpoint(
             handler,
@@ -399,7 +392,6 @@ class App(RouteDecorators):
         endpoint, params = self._ws_router.match("GET", path)
         if endpoint is None:
             return None
-        assert isinstance(endpoint, WebSocketEndpoint)
         return endpoint, params
 
     async def run_websocket(self, endpoint: WebSocketEndpoint, websocket: WebSocket) -> None:
@@ -459,7 +451,7 @@ class App(RouteDecorators):
         Middleware wraps routing too, so it also sees 404 and 405 answers.
         """
         self._middleware.append(middleware)
-        self._chains = None
+        self.dispatcher.middleware_changed()
         return middleware
 
     def on_startup(self, hook: H) -> H:
@@ -478,8 +470,7 @@ class App(RouteDecorators):
         """Answer exceptions of ``exc_type`` (and subclasses) with the decorated handler."""
 
         def register(handler: Callable[[Request, E], Any]) -> Callable[[Request, E], Any]:
-            self._exception_handlers[exc_type] = handler
-            self._handler_cache.clear()
+            self.errors.add_handler(exc_type, handler)
             return handler
 
         return register
@@ -498,7 +489,7 @@ class App(RouteDecorators):
         def register(
             render: Callable[[list[ValidationErrorItem]], R],
         ) -> Callable[[list[ValidationErrorItem]], R]:
-            self._validation_renderer = ValidationRenderer(status, media_type, render)
+            self.errors.validation_renderer = ValidationRenderer(status, media_type, render)
             self._openapi_cache.clear()  # the 422 schema in the document changes
             return render
 
@@ -534,7 +525,7 @@ class App(RouteDecorators):
         For metrics and traces, which must be labelled by route, never by the raw path.
         """
         endpoint, _ = self._router.match(method, path)
-        return endpoint.template if isinstance(endpoint, Endpoint) else None
+        return None if endpoint is None else endpoint.template
 
     def url_for(self, name: str, /, **params: Any) -> str:
         """The path of the route called ``name`` with ``params`` filled in."""
@@ -653,213 +644,6 @@ class App(RouteDecorators):
         except Exception:
             logger.exception("lifespan cleanup failed")
         self.state = None
-
-    # --- the request path --------------------------------------------------------------------
-
-    def _unrouted(
-        self, request: Request, allowed: tuple[str, ...] | None, *, asgi: bool
-    ) -> Response:
-        """The answer when no handler matched: 404, 405 + Allow, or 204 + Allow for OPTIONS."""
-        method = request.method
-        if allowed is None:
-            if self._ws_endpoints and self.match_websocket(request.path) is not None:
-                return self._websocket_over_http(asgi)
-            return problem_response(HTTPError(404, "No route matches this path."))
-        allow = ", ".join(allowed)
-        if method == "OPTIONS":
-            return Response(status_code=204, headers={"allow": allow})
-        return problem_response(
-            HTTPError(405, f"{method} is not allowed here.", headers={"allow": allow})
-        )
-
-    def _path_too_long(self) -> Response:
-        return problem_response(
-            HTTPError(414, f"The path is longer than {self.max_path_length} characters.")
-        )
-
-    def _websocket_over_http(self, asgi: bool) -> Response:
-        if asgi:
-            return problem_response(
-                HTTPError(426, "This is a WebSocket endpoint.", headers={"upgrade": "websocket"})
-            )
-        if not self._warned_websocket_under_wsgi:
-            self._warned_websocket_under_wsgi = True
-            logger.warning("a WebSocket route was requested, but WSGI cannot serve WebSockets")
-        return problem_response(
-            HTTPError(
-                501,
-                "WebSocket routes need an ASGI server (e.g. hypercorn module:app.asgi); "
-                "this app is being served through WSGI.",
-            )
-        )
-
-    def handle_sync(self, request: Request) -> Response:
-        """Answer ``request`` synchronously (WSGI mode); never raises for a client's input."""
-        if not self._middleware:
-            return self._dispatch_sync(request)
-        chains = self._chains or self._build_chains()
-        if chains.sync is None:  # some middleware is async: run the async chain on this thread
-            return run_on_thread_loop(self._through_async_chain(chains.async_, request))
-        try:
-            return chains.sync(request)
-        except Exception as exc:
-            return self._error_response_sync(request, exc)
-
-    async def handle_async(self, request: Request) -> Response:
-        """Answer ``request`` on the event loop (ASGI mode); never raises for a client's input."""
-        if not self._middleware:
-            return await self._dispatch_async(request)
-        chains = self._chains or self._build_chains()
-        return await self._through_async_chain(chains.async_, request)
-
-    async def _through_async_chain(
-        self, chain: Callable[[Request], Awaitable[Response]], request: Request
-    ) -> Response:
-        try:
-            return await chain(request)
-        except ClientDisconnected:
-            raise
-        except Exception as exc:
-            return await self._error_response_async(request, exc)
-
-    def _build_chains(self) -> _Chains:
-        all_sync = not any(is_async_middleware(m) for m in self._middleware)
-        chains = _Chains(
-            sync_chain(self._middleware, self._dispatch_sync) if all_sync else None,
-            async_chain(self._middleware, self._dispatch_async, self.thread_pool),
-        )
-        self._chains = chains
-        return chains
-
-    def _dispatch_sync(self, request: Request) -> Response:
-        """Route and run the handler synchronously; handler errors become responses."""
-        return dispatch_sync(self, request)
-
-    async def _dispatch_async(self, request: Request) -> Response:
-        """Route and run the handler on the event loop; handler errors become responses."""
-        answer = self._start_async(request)
-        return answer if isinstance(answer, Response) else await answer
-
-    def _start_async(self, request: Request) -> Response | Coroutine[Any, Any, Response]:
-        """The answer when nothing needs awaiting, else the coroutine that will produce it.
-
-        A handler with nothing to await (path parameters only, or sync and inline with no
-        body) then costs the ASGI adapter no coroutine of duoweb's.
-        """
-        endpoint: Any
-        found: Any
-        try:
-            path = request.path
-            if len(path) > self.max_path_length:
-                return self._path_too_long()
-            endpoint, found = self._router.match(request.method, path)
-            if endpoint is None:
-                return self._unrouted(request, found, asgi=True)
-            request.path_params = found
-            direct = endpoint.direct_inline
-            if direct:  # path parameters only
-                if direct is True:
-                    result = endpoint.handler(**found)
-                else:  # ...and a BackgroundTasks parameter, named by ``direct`` (a 1-tuple)
-                    result = call_with_tasks(endpoint.handler, found, direct, request)
-                return result if isinstance(result, Response) else endpoint.render(result)
-            if endpoint.sync_inline and not endpoint.reads_body:
-                return endpoint.respond_sync(request)  # type: ignore[no-any-return]
-        except ClientDisconnected:
-            raise
-        except Exception as exc:
-            return self._error_response_async(request, exc)
-        return self._finish_async(request, endpoint)
-
-    async def _finish_async(self, request: Request, endpoint: Any) -> Response:
-        """The part of dispatch that awaits: the body, then the handler (on the loop or pool)."""
-        try:
-            if endpoint.reads_body:
-                request.body = await request._receive_body(endpoint.max_body_size)
-            if endpoint.sync_inline:  # nothing to await or to hand to the pool
-                return endpoint.respond_sync(request)  # type: ignore[no-any-return]
-            return await endpoint.respond_async(request, self.thread_pool)  # type: ignore[no-any-return]
-        except ClientDisconnected:
-            raise
-        except Exception as exc:
-            return await self._error_response_async(request, exc)
-
-    # --- errors ------------------------------------------------------------------------------
-
-    def _find_exception_handler(self, exc_type: type[BaseException]) -> ExceptionHandler | None:
-        try:
-            return self._handler_cache[exc_type]
-        except KeyError:
-            pass
-        found = None
-        for klass in exc_type.__mro__:
-            found = self._exception_handlers.get(klass)
-            if found is not None:
-                break
-        self._handler_cache[exc_type] = found
-        return found
-
-    def _default_error_response(self, request: Request, exc: Exception) -> Response:
-        if isinstance(exc, RequestValidationError) and self._validation_renderer is not None:
-            status, media_type, render = self._validation_renderer
-            try:
-                body = json_encode(render(exc.errors))
-            except Exception as failure:
-                return self._handler_failed(request, exc, failure)
-            return Response(body, status_code=status, media_type=media_type)
-        if isinstance(exc, HTTPError):
-            try:
-                return problem_response(exc)
-            except Exception as failure:  # unsafe headers, extensions msgspec cannot encode
-                logger.error("cannot render %r as a problem response", exc, exc_info=failure)
-                return problem_response(
-                    HTTPError(500, "The server could not complete the request.")
-                )
-        # Observers outside the handler (tracing, error reporters) find it there.
-        request.state[UNHANDLED_EXCEPTION_KEY] = exc
-        logger.error("unhandled exception in %s %s", request.method, request.path, exc_info=exc)
-        if self.debug:
-            import traceback
-
-            detail = "".join(traceback.format_exception(exc))
-            return problem_response(HTTPError(500, detail))
-        return problem_response(HTTPError(500, "The server could not complete the request."))
-
-    def _handler_failed(self, request: Request, exc: Exception, failure: Exception) -> Response:
-        logger.error("exception handler for %s failed", type(exc).__name__, exc_info=failure)
-        return problem_response(HTTPError(500, "The server could not complete the request."))
-
-    def _error_response_sync(self, request: Request, exc: Exception) -> Response:
-        request.background = None  # the handler failed: the tasks it added are dropped
-        handler = self._find_exception_handler(type(exc))
-        if handler is None:
-            return self._default_error_response(request, exc)
-        try:
-            result = handler(request, exc)
-            if inspect.isawaitable(result):
-                result = run_on_thread_loop(_as_coroutine(result))
-            return _checked_response(handler, result)
-        except Exception as failure:
-            return self._handler_failed(request, exc, failure)
-
-    async def _error_response_async(self, request: Request, exc: Exception) -> Response:
-        request.background = None  # the handler failed: the tasks it added are dropped
-        handler = self._find_exception_handler(type(exc))
-        if handler is None:
-            return self._default_error_response(request, exc)
-        try:
-            result = handler(request, exc)
-            if inspect.isawaitable(result):
-                result = await result
-            return _checked_response(handler, result)
-        except Exception as failure:
-            return self._handler_failed(request, exc, failure)
-
-
-def _checked_response(handler: Any, result: Any) -> Response:
-    if not isinstance(result, Response):
-        raise TypeError(f"exception handler {handler!r} returned {result!r}, not a Response")
-    return result
 
 
 async def _as_coroutine(awaitable: Awaitable[Any]) -> Any:

@@ -64,7 +64,7 @@ class ASGIRequest(Request):
         values = self._header_values(b"content-type")
         return values[0] if len(values) == 1 else None if not values else ",".join(values)
 
-    async def _receive_body(self, limit: int) -> bytes:
+    async def receive_body(self, limit: int) -> bytes:
         declared = self.content_length
         if declared is not None and declared > limit:
             raise body_too_large(limit)
@@ -87,8 +87,8 @@ class ASGIRequest(Request):
                 return chunks[0] if len(chunks) == 1 else b"".join(chunks)
 
     async def _receive_body_chunks(self, limit: int) -> AsyncIterator[bytes]:
-        # _receive_body's loop, yielding instead of gathering. Kept apart on purpose: every
-        # body-reading route awaits _receive_body, and an async generator under it would
+        # receive_body's loop, yielding instead of gathering. Kept apart on purpose: every
+        # body-reading route awaits receive_body, and an async generator under it would
         # cost each of them the generator's setup and one more await per message.
         declared = self.content_length
         if declared is not None and declared > limit:
@@ -179,7 +179,10 @@ class ASGIAdapter:
 
     def __init__(self, app: App) -> None:
         self.app = app
-        self._started = False
+        #: Answers each request (the app's, created with it and never replaced).
+        self.dispatcher = app.dispatcher
+        #: This worker's startup has run.
+        self.started = False
         #: Startup is running (lifespan protocol, or a first request's): others get a 503.
         self._starting = False
         #: Startup failed: every request gets a 503, without trying again.
@@ -194,19 +197,16 @@ class ASGIAdapter:
         if kind == "http":
             # The http path is written out here rather than in a helper: one coroutine fewer
             # per request.
-            if not self._started:
-                refused = await self._start_or_refuse()
+            if not self.started:
+                refused = await self.start_or_refuse()
                 if refused is not None:
                     await _send_response(send, refused)
                     return
             app = self.app
             request = asgi_request(ASGIRequest, app, scope, receive)
             try:
-                if app._middleware:
-                    response = await app.handle_async(request)
-                else:
-                    answer = app._start_async(request)
-                    response = answer if isinstance(answer, Response) else await answer
+                answer = self.dispatcher.dispatch_async(request)
+                response = answer if isinstance(answer, Response) else await answer
             except ClientDisconnected:
                 return
             await send(
@@ -234,7 +234,7 @@ class ASGIAdapter:
         else:
             raise ValueError(f"duoweb does not handle ASGI {kind!r} scopes")
 
-    async def _start_or_refuse(self) -> Response | None:
+    async def start_or_refuse(self) -> Response | None:
         """Start on the first request when the server has no lifespan support.
 
         None when serving may go on; else the 503 to answer (still starting, or failed).
@@ -259,7 +259,7 @@ class ASGIAdapter:
         finally:
             self._starting = False
         self._tasks_possible = self.app.takes_background_tasks()
-        self._started = True
+        self.started = True
         return None
 
     async def _stream(
@@ -314,7 +314,7 @@ class ASGIAdapter:
             logger.error("streaming response failed", exc_info=failure)
 
     async def _websocket(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if not self._started and await self._start_or_refuse() is not None:
+        if not self.started and await self.start_or_refuse() is not None:
             # Closing before accepting refuses the handshake; 1013 is "try again later".
             await send({"type": "websocket.close", "code": 1013})
             return
@@ -355,14 +355,14 @@ class ASGIAdapter:
             message = await receive()
             kind = message["type"]
             if kind == "lifespan.startup":
-                failure = None if self._started else await self._startup()
+                failure = None if self.started else await self._startup()
                 if failure is not None:
                     await send({"type": "lifespan.startup.failed", "message": failure})
                     return
                 await send({"type": "lifespan.startup.complete"})
             elif kind == "lifespan.shutdown":
                 await self.app.run_shutdown_async()
-                self._started = False
+                self.started = False
                 await send({"type": "lifespan.shutdown.complete"})
                 return
 

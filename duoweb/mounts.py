@@ -281,8 +281,8 @@ class MountingWSGIAdapter(WSGIAdapter):
 
     def __call__(self, environ: dict[str, Any], start_response: Callable[..., Any]) -> Any:
         """The WSGI application callable."""
-        if not self._started:
-            refused = self._start_or_refuse(start_response)
+        if not self.started:
+            refused = self.start_or_refuse(start_response)
             if refused is not None:
                 return refused
         path_info = environ.get("PATH_INFO", "")

@@ -19,7 +19,7 @@ class MountingASGIAdapter(ASGIAdapter):
                 path = path[len(root_path) :]
             for mount in self.app.mounts:
                 if mount.matches(path):
-                    if not self._started and await self._start_or_refuse() is not None:
+                    if not self.started and await self.start_or_refuse() is not None:
                         break  # not started: the App's own path below answers the 503
                     await mount.call_asgi(scope, receive, send)
                     return

@@ -348,7 +348,7 @@ class _Builder:
 
     def validation_response(self, found: dict[str, Any]) -> None:
         """422 with the validation problem shape, or the app's own validation renderer."""
-        renderer = self.app._validation_renderer
+        renderer = self.app.errors.validation_renderer
         if renderer is None:
             if "ValidationFailed" not in self.shared_responses:
                 self.shared_responses["ValidationFailed"] = {

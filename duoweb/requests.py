@@ -51,20 +51,20 @@ class Request(RequestCore):
         """The Content-Type field as sent, without building the whole headers view."""
         raise NotImplementedError
 
-    def _read_body(self, limit: int) -> bytes:
+    def read_body(self, limit: int) -> bytes:
         """Read the whole body synchronously (WSGI); 413 if it declares or has over ``limit``."""
         raise NotImplementedError
 
-    async def _receive_body(self, limit: int) -> bytes:
+    async def receive_body(self, limit: int) -> bytes:
         """Receive the whole body (ASGI); 413 if it declares or has over ``limit`` bytes."""
         raise NotImplementedError
 
     def _body_chunks(self, limit: int) -> Iterator[bytes]:
-        """The body in chunks as it is read (WSGI); the same limits and errors as _read_body."""
+        """The body in chunks as it is read (WSGI); the same limits and errors as read_body."""
         raise NotImplementedError
 
     def _receive_body_chunks(self, limit: int) -> AsyncIterator[bytes]:
-        """The body in chunks as it arrives (ASGI); the same limits and errors as _receive_body."""
+        """The body in chunks as it arrives (ASGI); the same limits and errors as receive_body."""
         raise NotImplementedError
 
     def _server_scheme(self) -> str:

@@ -19,7 +19,7 @@ from opentelemetry import propagate, trace
 from opentelemetry.propagators.textmap import Getter
 from opentelemetry.trace import SpanKind, Status, StatusCode
 
-from duoweb.app import UNHANDLED_EXCEPTION_KEY
+from duoweb.error_responses import UNHANDLED_EXCEPTION_KEY
 from duoweb.headers import Headers
 from duoweb.request_id import STATE_KEY as REQUEST_ID_KEY
 from duoweb.requests import Request

@@ -60,7 +60,7 @@ class WSGIRequest(Request):
             or "chunked" in environ.get("HTTP_TRANSFER_ENCODING", "").lower()
         )
 
-    def _read_body(self, limit: int) -> bytes:
+    def read_body(self, limit: int) -> bytes:
         stream = self.environ.get("wsgi.input")
         if stream is None:
             return b""
@@ -92,9 +92,9 @@ class WSGIRequest(Request):
         except Exception as exc:  # the server's framing errors (e.g. a bad chunk) are the client's
             raise HTTPError(400, "The request body could not be read.") from exc
 
-    async def _receive_body(self, limit: int) -> bytes:
+    async def receive_body(self, limit: int) -> bytes:
         # The async path under WSGI runs on the worker thread's own loop: blocking is fine.
-        return self._read_body(limit)
+        return self.read_body(limit)
 
     def _body_chunks(self, limit: int) -> Iterator[bytes]:
         stream = self.environ.get("wsgi.input")
@@ -125,7 +125,7 @@ class WSGIRequest(Request):
             yield chunk
 
     async def _receive_body_chunks(self, limit: int) -> AsyncIterator[bytes]:
-        # As _receive_body: on the worker thread's own loop, reading may block.
+        # As receive_body: on the worker thread's own loop, reading may block.
         for chunk in self._body_chunks(limit):
             yield chunk
 
@@ -166,7 +166,7 @@ class WSGIAdapter(WSGICore):
     """
 
     def __init__(self, app: App) -> None:
-        super().__init__(app, WSGIRequest, STATUS_LINES)
+        super().__init__(app, app.dispatcher, WSGIRequest, STATUS_LINES)
         self._started_pid = 0
         #: This worker's startup failed: it answers 503 until restarted.
         self._failed = False
@@ -176,29 +176,29 @@ class WSGIAdapter(WSGICore):
 
     def start(self) -> None:
         """Enter the lifespan and run the startup hooks now, once; undone at process exit."""
-        if self._started:
+        if self.started:
             return
         with self._lock:
             self._start_locked()
 
     def _start_locked(self) -> None:
-        if self._started:
+        if self.started:
             return
         self.app.run_startup_sync()
         self._started_pid = os.getpid()
-        self._started = True
+        self.started = True
         atexit.register(self.stop)
         _stop_with_multiprocessing_child(self.stop)
 
     def stop(self) -> None:
         """Run the shutdown hooks if this process ran the startup hooks."""
         with self._lock:
-            if not self._started or self._started_pid != os.getpid():
+            if not self.started or self._started_pid != os.getpid():
                 return
-            self._started = False
+            self.started = False
         self.app.run_shutdown_sync()
 
-    def _start_or_refuse(self, start_response: StartResponse) -> list[bytes] | None:
+    def start_or_refuse(self, start_response: StartResponse) -> list[bytes] | None:
         """Start this worker; None when serving may go on, else the 503 answer already begun.
 
         The first request starts the worker; one arriving meanwhile (another thread of a
@@ -226,7 +226,7 @@ class WSGIAdapter(WSGICore):
         start_response(STATUS_LINES[503], response.header_list())
         return [response.body]
 
-    def _stream(
+    def stream_body(
         self, environ: dict[str, Any], response: StreamingResponse, head: bool
     ) -> Iterable[bytes]:
         """The body iterable of a streaming response (``wsgi.file_wrapper`` for files)."""
@@ -242,7 +242,7 @@ class WSGIAdapter(WSGICore):
             return wrapped
         return body
 
-    def _with_tasks(self, body: Iterable[bytes], tasks: BackgroundTasks) -> Iterable[bytes]:
+    def body_with_tasks(self, body: Iterable[bytes], tasks: BackgroundTasks) -> Iterable[bytes]:
         """``body``, whose ``close()`` (called by the server once it is sent) runs ``tasks``."""
         from duoweb.background import TasksBody  # only apps whose handlers add tasks
 
@@ -298,7 +298,7 @@ def _forget_started(adapter_ref: weakref.ref[WSGIAdapter]) -> Callable[[], None]
     def forget() -> None:
         adapter = adapter_ref()
         if adapter is not None:
-            adapter._started = False
+            adapter.started = False
             adapter._failed = False
             adapter._lock = threading.Lock()
 

@@ -2,7 +2,7 @@
 """Compiled request path: the twin of ``duoweb._serve_py``.
 
 Same API and behaviour as the pure module (the typed source of truth and the reference); a
-request crosses the WSGI adapter and the dispatcher here without a Python frame of duoweb's.
+WSGI request crosses the adapter and the dispatcher here without a Python frame of duoweb's.
 """
 
 cimport cython
@@ -14,10 +14,17 @@ from duoweb._speedups._messages cimport RequestCore, new_wsgi_request
 cdef extern from "Python.h":
     object PyObject_Vectorcall(object callable, PyObject** args, size_t nargsf, object kwnames)
 
+from collections import namedtuple
+
+from duoweb.errors import ClientDisconnected
 from duoweb.responses import Response
 from duoweb.streaming import StreamingResponse
+from duoweb.unrouted import path_too_long
 
-__all__ = ["BackgroundTasks", "WSGICore", "call_with_tasks", "dispatch_sync"]
+__all__ = ["BackgroundTasks", "Chains", "Dispatcher", "WSGICore", "call_with_tasks"]
+
+#: The middleware chains around the dispatcher: sync (None if any is async), async.
+Chains = namedtuple("Chains", ["sync", "async_"])
 
 
 @cython.freelist(8)
@@ -78,82 +85,193 @@ def call_with_tasks(handler, dict found, tuple names, RequestCore request):
     return _call_with_tasks(handler, found, names, request)
 
 
-cdef object _dispatch(app, router, RequestCore request):
-    try:
-        path = request.path
-        if len(path) > app.max_path_length:
-            return app._path_too_long()
-        endpoint, found = router.match(request.method, path)
-        if endpoint is None:
-            return app._unrouted(request, found, asgi=False)
-        request.path_params = found
-        direct = endpoint.direct
-        if direct:  # only path parameters, sync handler: call it right here
-            if direct is True:
-                result = endpoint.handler(**found)
-            else:  # ...and a BackgroundTasks parameter, named by ``direct`` (a 1-tuple)
-                result = _call_with_tasks(endpoint.handler, found, <tuple>direct, request)
-            return result if isinstance(result, Response) else endpoint.render(result)
-        if endpoint.reads_body:
-            request.body = request._read_body(endpoint.max_body_size)
-        return endpoint.respond_sync(request)
-    except Exception as exc:
-        return app._error_response_sync(request, exc)
+cdef class Dispatcher:
+    """Routes one app's requests to their endpoints, in either mode; errors become answers."""
 
+    cdef public object router
+    cdef public list middleware
+    cdef public object errors
+    cdef public object unrouted
+    cdef public object pool
+    cdef public Py_ssize_t max_path_length
+    cdef object _chains
 
-def dispatch_sync(app, request):
-    """Route and run the handler synchronously; handler errors become responses."""
-    return _dispatch(app, app._router, request)
+    def __init__(self, router, list middleware, errors, unrouted, pool, Py_ssize_t max_path_length):
+        self.router = router
+        self.middleware = middleware
+        self.errors = errors
+        self.unrouted = unrouted
+        self.pool = pool
+        self.max_path_length = max_path_length
+        self._chains = None
+
+    def middleware_changed(self):
+        """Forget the chains built so far: the app's middleware list has changed."""
+        self._chains = None
+
+    def chains(self):
+        """The middleware chains around ``route_sync`` / ``route_async``, built once."""
+        chains = self._chains
+        if chains is None:
+            from duoweb.middleware import async_chain, is_async, sync_chain
+
+            all_sync = not any(is_async(m) for m in self.middleware)
+            chains = self._chains = Chains(
+                sync_chain(self.middleware, self.route_sync) if all_sync else None,
+                async_chain(self.middleware, self.route_async, self.pool),
+            )
+        return chains
+
+    cdef object _dispatch_sync(self, RequestCore request):
+        if not self.middleware:
+            return self._route_sync(request)
+        chain = self.chains().sync
+        if chain is None:  # some middleware is async: run the async chain on this thread
+            from duoweb.concurrency import run_on_thread_loop
+
+            return run_on_thread_loop(self._through_async_chain(request))
+        try:
+            return chain(request)
+        except Exception as exc:
+            return self.errors.respond_sync(request, exc)
+
+    def dispatch_sync(self, request):
+        """Answer ``request`` synchronously (WSGI mode); never raises for a client's input."""
+        return self._dispatch_sync(request)
+
+    def dispatch_async(self, request):
+        """Answer ``request`` in ASGI mode: the response, or the coroutine that will make it.
+
+        Only ``ClientDisconnected`` leaves it, raised or from the coroutine. A handler with
+        nothing to await (path parameters only, or sync and inline with no body) then costs
+        the ASGI adapter no coroutine of duoweb's.
+        """
+        if not self.middleware:
+            return self._start_async(request)
+        return self._through_async_chain(request)
+
+    cdef object _route_sync(self, RequestCore request):
+        try:
+            path = request.path
+            if len(path) > self.max_path_length:
+                return path_too_long(self.max_path_length)
+            endpoint, found = self.router.match(request.method, path)
+            if endpoint is None:
+                return self.unrouted.answer(request, found, asgi=False)
+            request.path_params = found
+            direct = endpoint.direct
+            if direct:  # only path parameters, sync handler: call it right here
+                if direct is True:
+                    result = endpoint.handler(**found)
+                else:  # ...and a BackgroundTasks parameter, named by ``direct`` (a 1-tuple)
+                    result = _call_with_tasks(endpoint.handler, found, <tuple>direct, request)
+                return result if isinstance(result, Response) else endpoint.render(result)
+            if endpoint.reads_body:
+                request.body = request.read_body(endpoint.max_body_size)
+            return endpoint.respond_sync(request)
+        except Exception as exc:
+            return self.errors.respond_sync(request, exc)
+
+    def route_sync(self, request):
+        """Route and run the handler synchronously; handler errors become responses."""
+        return self._route_sync(request)
+
+    async def route_async(self, request):
+        """Route and run the handler on the event loop; handler errors become responses."""
+        answer = self._start_async(request)
+        return answer if isinstance(answer, Response) else await answer
+
+    cdef object _start_async(self, RequestCore request):
+        try:
+            path = request.path
+            if len(path) > self.max_path_length:
+                return path_too_long(self.max_path_length)
+            endpoint, found = self.router.match(request.method, path)
+            if endpoint is None:
+                return self.unrouted.answer(request, found, asgi=True)
+            request.path_params = found
+            direct = endpoint.direct_inline
+            if direct:  # path parameters only
+                if direct is True:
+                    result = endpoint.handler(**found)
+                else:  # ...and a BackgroundTasks parameter, named by ``direct`` (a 1-tuple)
+                    result = _call_with_tasks(endpoint.handler, found, <tuple>direct, request)
+                return result if isinstance(result, Response) else endpoint.render(result)
+            if endpoint.sync_inline and not endpoint.reads_body:
+                return endpoint.respond_sync(request)
+        except ClientDisconnected:
+            raise
+        except Exception as exc:
+            return self.errors.respond_async(request, exc)
+        return self._finish_async(request, endpoint)
+
+    def start_async(self, request):
+        """Route; answer now when nothing needs awaiting, else return the coroutine that will."""
+        return self._start_async(request)
+
+    async def _finish_async(self, request, endpoint):
+        """The part of dispatch that awaits: the body, then the handler (on the loop or pool)."""
+        try:
+            if endpoint.reads_body:
+                request.body = await request.receive_body(endpoint.max_body_size)
+            if endpoint.sync_inline:  # nothing to await or to hand to the pool
+                return endpoint.respond_sync(request)
+            return await endpoint.respond_async(request, self.pool)
+        except ClientDisconnected:
+            raise
+        except Exception as exc:
+            return await self.errors.respond_async(request, exc)
+
+    async def _through_async_chain(self, request):
+        try:
+            return await self.chains().async_(request)
+        except ClientDisconnected:
+            raise
+        except Exception as exc:
+            return await self.errors.respond_async(request, exc)
 
 
 cdef class WSGICore:
     """The WSGI callable's per-request path; the adapter subclass adds the lifecycle."""
 
-    cdef public bint _started
+    cdef public bint started
     cdef public object app
+    cdef public Dispatcher dispatcher
     cdef public type request_class
     cdef public dict status_lines
-    # The app's router and middleware list: created with the app, never replaced.
-    cdef object _router
-    cdef object _middleware
 
-    def __init__(self, app, request_class, status_lines):
+    def __init__(self, app, Dispatcher dispatcher, request_class, status_lines):
         self.app = app
+        self.dispatcher = dispatcher
         self.request_class = request_class
         self.status_lines = status_lines
-        self._started = False
-        self._router = app._router
-        self._middleware = app._middleware
+        self.started = False
 
-    def _start_or_refuse(self, start_response):
+    def start_or_refuse(self, start_response):
         """Run the startup hooks; None when serving may go on, else the answer already begun."""
         raise NotImplementedError
 
-    def _stream(self, environ, response, head):
+    def stream_body(self, environ, response, head):
         """The body iterable of a streaming response."""
         raise NotImplementedError
 
-    def _with_tasks(self, body, tasks):
+    def body_with_tasks(self, body, tasks):
         """``body``, whose ``close()`` (called by the server once it is sent) runs ``tasks``."""
         raise NotImplementedError
 
     def __call__(self, environ, start_response):
         """The WSGI application callable."""
-        if not self._started:
-            refused = self._start_or_refuse(start_response)
+        if not self.started:
+            refused = self.start_or_refuse(start_response)
             if refused is not None:
                 return refused
-        app = self.app
-        cdef RequestCore request = new_wsgi_request(self.request_class, app, environ)
-        if self._middleware:
-            response = app.handle_sync(request)
-        else:
-            response = _dispatch(app, self._router, request)
+        cdef RequestCore request = new_wsgi_request(self.request_class, self.app, environ)
+        response = self.dispatcher._dispatch_sync(request)
         status = response.status_code
         line = self.status_lines.get(status) or f"{status} Unknown"
         start_response(line, response.header_list())
         if isinstance(response, StreamingResponse):
-            body = self._stream(environ, response, request.method == "HEAD")
+            body = self.stream_body(environ, response, request.method == "HEAD")
         elif request.method == "HEAD":
             body = []
         else:
@@ -164,6 +282,5 @@ cdef class WSGICore:
             and isinstance(tasks, BackgroundTasks)
             and (<BackgroundTasks>tasks)._pending is not None
         ):
-            return self._with_tasks(body, tasks)
+            return self.body_with_tasks(body, tasks)
         return body
-

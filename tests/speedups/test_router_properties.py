@@ -282,8 +282,8 @@ def sample_paths(table: list[Any], data: st.DataObject) -> list[str]:
 @given(table=route_tables, data=st.data())
 def test_compiled_and_pure_agree(table: list[Any], data: st.DataObject) -> None:
     compiled = implementation("router", "compiled").Router()
-    pure = _router_py.Router()
-    walk = _router_py.Router()
+    pure: _router_py.Router[object] = _router_py.Router()
+    walk: _router_py.Router[object] = _router_py.Router()
     walk._generate = False
     outcomes = register(compiled, table)
     assert register(pure, table) == outcomes

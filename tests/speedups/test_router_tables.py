@@ -67,7 +67,7 @@ def variants(path: str) -> list[str]:
 def test_github_implementations_agree() -> None:
     compiled = github_router(implementation("router", "compiled"))
     pure = github_router(_router_py)
-    walk = _router_py.Router()
+    walk: _router_py.Router[object] = _router_py.Router()
     walk._generate = False
     for method, path in github_routes.ROUTES:
         kinds = {
@@ -117,7 +117,7 @@ def test_wide_static_fanout(router_impl: ModuleType, width: int) -> None:
 def test_wide_tables_agree() -> None:
     compiled = wide_table(implementation("router", "compiled"), 300)
     pure = wide_table(_router_py, 300)
-    walk_router = _router_py.Router()
+    walk_router: _router_py.Router[object] = _router_py.Router()
     walk_router._generate = False
     for method, template, endpoint in pure.routes():
         walk_router.add(template, [method], endpoint)

@@ -102,6 +102,19 @@ def build_app(*, middleware: bool = False) -> App:
     return app
 
 
+def dispatcher_of(impl: ModuleType, app: App) -> Any:
+    """A dispatcher of ``impl`` over the same routes, middleware and error handling as ``app``."""
+    chosen = app.dispatcher
+    return impl.Dispatcher(
+        chosen.router,
+        chosen.middleware,
+        chosen.errors,
+        chosen.unrouted,
+        chosen.pool,
+        chosen.max_path_length,
+    )
+
+
 def adapter_class(impl: ModuleType) -> type[Any]:
     """``WSGIAdapter``'s lifecycle over ``impl``'s core (the real adapter uses the chosen one)."""
     if impl.__name__.startswith(
@@ -110,15 +123,15 @@ def adapter_class(impl: ModuleType) -> type[Any]:
         pytest.skip("the compiled request path needs the compiled request core")
 
     class Adapter(impl.WSGICore):  # type: ignore[misc,name-defined]
-        _start_or_refuse = WSGIAdapter._start_or_refuse
+        start_or_refuse = WSGIAdapter.start_or_refuse
         _start_locked = WSGIAdapter._start_locked
-        _stream = WSGIAdapter._stream
-        _with_tasks = WSGIAdapter._with_tasks
+        stream_body = WSGIAdapter.stream_body
+        body_with_tasks = WSGIAdapter.body_with_tasks
         start = WSGIAdapter.start
         stop = WSGIAdapter.stop
 
         def __init__(self, app: App) -> None:
-            super().__init__(app, WSGIRequest, STATUS_LINES)
+            super().__init__(app, dispatcher_of(impl, app), WSGIRequest, STATUS_LINES)
             self._started_pid = 0
             self._failed = False
             self._lock = threading.Lock()
@@ -254,7 +267,7 @@ def test_startup_runs_once_and_a_failed_startup_answers_503(serve_impl: ModuleTy
     assert b"failed to start" in body
 
 
-def test_dispatch_sync_routes_a_request_built_by_either_core(serve_impl: ModuleType) -> None:
+def test_the_dispatcher_routes_a_request_built_by_either_core(serve_impl: ModuleType) -> None:
     app = build_app()
     environ = {"REQUEST_METHOD": "GET", "PATH_INFO": "/users/7", "QUERY_STRING": ""}
     request = _messages.wsgi_request(WSGIRequest, app, environ)
@@ -262,7 +275,7 @@ def test_dispatch_sync_routes_a_request_built_by_either_core(serve_impl: ModuleT
         request, implementation("messages", "compiled").RequestCore
     ):
         pytest.skip("the compiled dispatcher needs the compiled request core")
-    response = serve_impl.dispatch_sync(app, request)
+    response = dispatcher_of(serve_impl, app).dispatch_sync(request)
     assert (response.status_code, response.body) == (200, b'{"id":7}')
     assert request.path_params == {"user_id": 7}
 
