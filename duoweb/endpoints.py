@@ -28,7 +28,7 @@ from duoweb.dependency_graph import (
 )
 from duoweb.errors import RequestValidationError, ValidationErrorItem
 from duoweb.lifespan import AppStateMarker
-from duoweb.params import split_annotated
+from duoweb.params import Extractor, split_annotated
 from duoweb.requests import Request
 from duoweb.responses import Response
 from duoweb.return_types import ResponsePlan
@@ -216,12 +216,31 @@ class Endpoint:
         if len(nodes) == 1 and len(self.needs) <= 1:
             (node,) = nodes
             if node.kind is ProviderKind.FUNCTION and not node.needs:
-                #: The one provider, its plan and the handler parameter it feeds (or None).
-                self._provider = node.provider
-                self._provider_plan = node.plan
-                self._fed = self.needs[0][0] if self.needs else None
+                self._plan_provider_call(node)
                 return CallPath.PROVIDER
         return CallPath.GRAPH
+
+    def _plan_provider_call(self, node: DependencyNode) -> None:
+        """What the PROVIDER path needs: the provider, how to call it, what it feeds."""
+        #: The one provider and its plan.
+        self._provider = node.provider
+        self._provider_plan = plan = node.plan
+        #: The handler parameter that gets its value (None: a route dependency).
+        self._fed = self.needs[0][0] if self.needs else None
+        #: The provider's one parameter, when it has only that, read from the query, a
+        #: header or a cookie and passable by position; None otherwise.
+        self._lone_input: Extractor | None = None
+        if (
+            len(plan.scalars) == 1
+            and not (plan.path or plan.contextual or plan.form or plan.body is not None)
+            and plan.scalars[0].name not in plan.keyword_only
+        ):
+            self._lone_input = plan.scalars[0]
+        handler = self.plan
+        #: The handler takes something besides the provider's value.
+        self._handler_extracts = bool(
+            handler.path or handler.contextual or handler.scalars or handler.body is not None
+        )
 
     def _plan_responders(self) -> None:
         """Bind the call path's responders, wrapped for a form body and router middleware.
@@ -313,31 +332,45 @@ class Endpoint:
     async def _own_async(self, request: Request, pool: ThreadPool) -> Response:
         return await self._finish_async(self._own_arguments(request), pool)
 
-    def _provider_arguments(self, request: Request) -> tuple[dict[str, Any], dict[str, Any]]:
-        """The provider's and the handler's arguments, all checked together (one 422)."""
+    def _provider_inputs(self, request: Request) -> tuple[Any, dict[str, Any]]:
+        """The provider's input and the handler's arguments, all checked together (one 422).
+
+        The input is the provider's one parameter's value when it takes only that (passed by
+        position), else its keyword arguments.
+        """
         errors: list[ValidationErrorItem] = []
-        inputs = self._provider_plan.extract(request, errors)
-        arguments = self.plan.extract(request, errors)
+        lone = self._lone_input
+        inputs = (
+            self._provider_plan.extract(request, errors)
+            if lone is None
+            else lone.extract(request, errors)
+        )
+        arguments = self.plan.extract(request, errors) if self._handler_extracts else {}
         if errors:
             raise RequestValidationError(errors)
         return inputs, arguments
 
     def _provider_sync(self, request: Request) -> Response:
-        inputs, arguments = self._provider_arguments(request)
+        inputs, arguments = self._provider_inputs(request)
         provider = self._provider
         try:
-            value = provider(**inputs)
+            value = provider(**inputs) if self._lone_input is None else provider(inputs)
         except Exception as exc:
             log_failure(provider, exc)
             raise
         if self._fed is not None:
             arguments[self._fed] = value
-        return self._finish_sync(arguments)
+        result = self.handler(**arguments)
+        if self.is_async:
+            result = run_on_thread_loop(result)
+        return self.render(result)
 
     async def _provider_async(self, request: Request, pool: ThreadPool) -> Response:
-        inputs, arguments = self._provider_arguments(request)
+        inputs, arguments = self._provider_inputs(request)
         provider = self._provider
         try:
+            if self._lone_input is not None:
+                inputs = {self._lone_input.name: inputs}
             value = provider(**inputs) if self.inline else await pool.run(provider, **inputs)
         except Exception as exc:
             log_failure(provider, exc)

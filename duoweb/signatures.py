@@ -57,6 +57,8 @@ class SignaturePlan(msgspec.Struct):
     state: str | None = None
     #: Some parameter gets the request itself, its BackgroundTasks or the app's state.
     contextual: bool = False
+    #: The parameters that can only be passed by keyword.
+    keyword_only: tuple[str, ...] = ()
 
     def extract(self, request: Request, errors: list[ValidationErrorItem]) -> dict[str, Any]:
         """Every argument except dependencies; failed checks are added to ``errors``."""
@@ -199,6 +201,8 @@ def plan_signature(
         annotation = hints.get(name, str)  # unannotated: text
         # ``default`` is inspect.Parameter.empty when the parameter has none.
         _plan_parameter(plan, where, name, annotation, default, template_params)
+        if kind is _KEYWORD_ONLY:
+            plan.keyword_only += (name,)
     plan.contextual = plan.request is not None or plan.tasks is not None or plan.state is not None
     return plan
 
