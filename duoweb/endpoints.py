@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import contextlib
 import enum
+import functools
 import inspect
 import types
 from collections.abc import Callable, Mapping
@@ -223,8 +224,14 @@ class Endpoint:
     def _plan_provider_call(self, node: DependencyNode) -> None:
         """What the PROVIDER path needs: the provider, how to call it, what it feeds."""
         #: The one provider and its plan.
-        self._provider = node.provider
+        self._provider = provider = node.provider
         self._provider_plan = plan = node.plan
+        #: What calling it runs: a callable object's bound ``__call__``, found now rather
+        #: than by the interpreter at every call.
+        target: Any = provider
+        self._call_provider: Callable[..., Any] = (
+            target if isinstance(target, _PLAIN_CALLABLES) else target.__call__
+        )
         #: The handler parameter that gets its value (None: a route dependency).
         self._fed = self.needs[0][0] if self.needs else None
         #: The provider's one parameter, when it has only that, read from the query, a
@@ -327,7 +334,15 @@ class Endpoint:
         return arguments
 
     def _own_sync(self, request: Request) -> Response:
-        return self._finish_sync(self._own_arguments(request))
+        # _own_arguments and _finish_sync inlined: on query and body routes a call costs more.
+        errors: list[ValidationErrorItem] = []
+        arguments = self.plan.extract(request, errors)
+        if errors:
+            raise RequestValidationError(errors)
+        result = self.handler(**arguments)
+        if self.is_async:
+            result = run_on_thread_loop(result)
+        return self.render(result)
 
     async def _own_async(self, request: Request, pool: ThreadPool) -> Response:
         return await self._finish_async(self._own_arguments(request), pool)
@@ -351,12 +366,20 @@ class Endpoint:
         return inputs, arguments
 
     def _provider_sync(self, request: Request) -> Response:
-        inputs, arguments = self._provider_inputs(request)
-        provider = self._provider
+        # _provider_inputs inlined, as in _own_sync.
+        errors: list[ValidationErrorItem] = []
+        lone = self._lone_input
+        if lone is None:
+            inputs = self._provider_plan.extract(request, errors)
+        else:
+            inputs = lone.extract(request, errors)
+        arguments = self.plan.extract(request, errors) if self._handler_extracts else {}
+        if errors:
+            raise RequestValidationError(errors)
         try:
-            value = provider(**inputs) if self._lone_input is None else provider(inputs)
+            value = self._call_provider(**inputs) if lone is None else self._call_provider(inputs)
         except Exception as exc:
-            log_failure(provider, exc)
+            log_failure(self._provider, exc)
             raise
         if self._fed is not None:
             arguments[self._fed] = value
@@ -446,6 +469,15 @@ class Endpoint:
     def __repr__(self) -> str:
         return f"<Endpoint {'|'.join(self.methods)} {self.template} -> {self.name}>"
 
+
+#: Callables whose call is already direct: others' ``__call__`` is looked up once, at planning.
+_PLAIN_CALLABLES = (
+    types.FunctionType,
+    types.MethodType,
+    types.BuiltinFunctionType,
+    type,
+    functools.partial,
+)
 
 #: Provider kinds that need no event loop: a route of them can run inline on the ASGI loop.
 _SYNC_KINDS = frozenset({ProviderKind.FUNCTION, ProviderKind.GENERATOR})
