@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Any
 from duoweb._lazy import lazy_logger
 from duoweb._serve import BackgroundTasks
 from duoweb.concurrency import run_on_thread_loop
-from duoweb.endpoints import describe
+from duoweb.signatures import describe
 
 if TYPE_CHECKING:
     from duoweb.concurrency import ThreadPool

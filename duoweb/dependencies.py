@@ -32,28 +32,46 @@ class DependencyOverrides(dict[Callable[..., Any], Callable[..., Any]]):
 
     def __init__(self) -> None:
         super().__init__()
-        #: Bumped on every change so routes re-plan their dependencies once, not per request.
+        #: Bumped on every change.
         self.version = 0
+        self._watchers: list[Callable[[], None]] = []
+
+    def watch(self, replan: Callable[[], None]) -> None:
+        """Call ``replan`` after every change: routes re-plan once per change, not per request."""
+        self._watchers.append(replan)
+
+    def _changed(self) -> None:
+        """Count the change and tell every watcher; the first failure is raised after all ran."""
+        self.version += 1
+        failure: Exception | None = None
+        for replan in self._watchers:
+            try:
+                replan()
+            except Exception as exc:  # e.g. an override whose parameters cannot be planned
+                failure = failure or exc
+        if failure is not None:
+            raise failure
 
     def __setitem__(self, key: Callable[..., Any], value: Callable[..., Any]) -> None:
         super().__setitem__(key, value)
-        self.version += 1
+        self._changed()
 
     def __delitem__(self, key: Callable[..., Any]) -> None:
         super().__delitem__(key)
-        self.version += 1
+        self._changed()
 
     def clear(self) -> None:
         """Remove every override."""
         super().clear()
-        self.version += 1
+        self._changed()
 
     def pop(self, key: Any, *default: Any) -> Any:
         """Remove and return the override of ``key``."""
-        self.version += 1
-        return super().pop(key, *default)
+        value = super().pop(key, *default)
+        self._changed()
+        return value
 
     def update(self, *args: Any, **kwargs: Any) -> None:
         """Add several overrides."""
         super().update(*args, **kwargs)
-        self.version += 1
+        self._changed()

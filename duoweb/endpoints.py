@@ -1,439 +1,74 @@
-"""A handler's signature compiled once, at registration, into a plan for calling it."""
+"""A route's call plan: how its handler is called for a request, decided once at registration.
+
+The parameters' sources come from ``duoweb.signatures``, the providers' order and calls from
+``duoweb.dependency_graph``; an ``Endpoint`` picks the cheapest ``CallPath`` its shape
+allows and binds that path's responders, which the dispatchers call.
+"""
 
 from __future__ import annotations
 
 import contextlib
+import enum
 import functools
 import inspect
 import types
-import typing
 from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING, Any
 
-import msgspec
-
-from duoweb._lazy import lazy_logger
 from duoweb._serve import BackgroundTasks
 from duoweb.concurrency import run_on_thread_loop
 from duoweb.dependencies import Depends
+from duoweb.dependency_graph import (
+    GENERATOR_KINDS,
+    DependencyNode,
+    ProviderKind,
+    call_provider_async,
+    call_provider_sync,
+    log_failure,
+    plan_dependency_graph,
+)
 from duoweb.errors import RequestValidationError, ValidationErrorItem
 from duoweb.lifespan import AppStateMarker
-from duoweb.models import BodyParam, carries_model
-from duoweb.params import (
-    Body,
-    Extractor,
-    Form,
-    Param,
-    is_form_type,
-    scalar_param,
-    split_annotated,
-    strip_optional,
-)
+from duoweb.params import Extractor, split_annotated
 from duoweb.requests import Request
 from duoweb.responses import Response
 from duoweb.return_types import ResponsePlan
-from duoweb.routing import BUILTIN_KINDS, CONVERTER_FOR_TYPE, RouteDefinitionError
+from duoweb.routing import RouteDefinitionError
+from duoweb.signatures import describe, path_kind, plan_signature, resolve_hints, route_hints
 
 if TYPE_CHECKING:
     from duoweb.concurrency import ThreadPool
     from duoweb.formdata import FormLimits
     from duoweb.origins import AllowedOrigins
 
+# ``describe`` is read from here by the App, which names handlers in its errors with it.
+__all__ = ["CallPath", "Endpoint", "Handler", "ResponderWrapper", "WebSocketEndpoint", "describe"]
+
 Handler = Callable[..., Any]
+SyncResponder = Callable[[Request], Response]
+AsyncResponder = Callable[[Request, "ThreadPool"], Any]
 #: (respond_sync, respond_async) -> the same pair wrapped, e.g. in router middleware.
-ResponderWrapper = Callable[
-    [Callable[[Request], Response], Callable[[Request, "ThreadPool"], Any]],
-    tuple[Callable[[Request], Response], Callable[[Request, "ThreadPool"], Any]],
-]
-
-logger = lazy_logger("duoweb", globals())
+ResponderWrapper = Callable[[SyncResponder, AsyncResponder], tuple[SyncResponder, AsyncResponder]]
 
 
-def describe(function: Callable[..., Any]) -> str:
-    """``module.qualname`` of a function, for error messages and logs."""
-    module = getattr(function, "__module__", "?")
-    return f"{module}.{getattr(function, '__qualname__', repr(function))}"
+class CallPath(enum.Enum):
+    """How an endpoint gets its handler's arguments, the cheapest its shape allows."""
 
-
-class SignaturePlan(msgspec.Struct):
-    """Where each parameter of one function (handler or provider) comes from."""
-
-    function: Callable[..., Any]
-    path: list[str]
-    request: str | None
-    scalars: list[Extractor]
-    body: BodyParam | None
-    dependencies: list[tuple[str, Depends]]
-    path_types: dict[str, Any]
-    #: Some parameter comes from a form: the endpoint parses it before extracting.
-    form: bool = False
-    #: The parameter that gets the request's BackgroundTasks, if any.
-    tasks: str | None = None
-    #: The parameter that gets the app's lifespan state (``AppState[T]``), if any.
-    state: str | None = None
-
-    def extract(self, request: Request, errors: list[ValidationErrorItem]) -> dict[str, Any]:
-        """Every argument except dependencies; failed checks are added to ``errors``."""
-        params = request.path_params
-        arguments = {name: params[name] for name in self.path} if self.path else {}
-        if self.request is not None:
-            arguments[self.request] = request
-        for scalar in self.scalars:
-            arguments[scalar.name] = scalar.extract(request, errors)
-        if self.body is not None:
-            try:
-                arguments[self.body.name] = self.body.extract(request)
-            except RequestValidationError as exc:
-                errors.extend(exc.errors)
-        return arguments
-
-
-class ContextPlan(SignaturePlan):
-    """A plan with a BackgroundTasks or AppState parameter; plain plans never pay for them."""
-
-    def extract(self, request: Request, errors: list[ValidationErrorItem]) -> dict[str, Any]:
-        """Every argument except dependencies, the request's tasks and the app's state too."""
-        arguments = SignaturePlan.extract(self, request, errors)
-        if self.tasks is not None:
-            tasks = request.background
-            if tasks is None:  # the first reader of this request creates them
-                tasks = request.background = BackgroundTasks()
-            arguments[self.tasks] = tasks
-        if self.state is not None:
-            arguments[self.state] = request.app.state
-        return arguments
-
-
-def resolve_hints(
-    function: Callable[..., Any], localns: Mapping[str, Any] | None = None
-) -> dict[str, Any]:
-    """The function's annotations, evaluated also in ``localns`` (the defining scope).
-
-    That lets postponed annotations name classes and providers local to a function.
-    """
-    namespace = dict(localns or {})
-    if isinstance(function, types.FunctionType):
-        hints = _evaluated_hints(function, namespace)
-        if hints is not None:
-            return hints
-    return typing.get_type_hints(function, localns=namespace, include_extras=True)
-
-
-#: Each distinct annotation string, compiled once per process (typing compiles it per use).
-_ANNOTATION_CODE: dict[str, types.CodeType] = {}
-#: Origins typing refuses in a function annotation; such hints are left to typing to reject.
-_REFUSED_ORIGINS: tuple[Any, ...] = (typing.ClassVar, typing.Final, typing.Generic, typing.Protocol)
-
-
-def _evaluated_hints(
-    function: types.FunctionType, localns: dict[str, Any]
-) -> dict[str, Any] | None:
-    """``typing.get_type_hints`` for a plain function, compiling each annotation string once.
-
-    Routes repeat the same few annotations (``int``, ``str``, a model), and with postponed
-    annotations typing compiles every one of them on every call; here each string is compiled
-    once and evaluated in the same namespaces. None whenever typing's own handling could
-    differ (an unusual annotation, or one that fails): the caller then asks typing itself.
-    """
-    annotations = getattr(function, "__annotations__", None)
-    if not annotations or getattr(function, "__no_type_check__", None):
-        return None
-    if not any(isinstance(value, str) for value in annotations.values()):
-        return None  # nothing to compile: typing is as quick
-    scope: Any = function
-    while hasattr(scope, "__wrapped__"):
-        scope = scope.__wrapped__
-    globalns: dict[str, Any] = getattr(scope, "__globals__", {})
-    evaluated: dict[str, Any] = {}
-    settled = True
-    try:
-        for name, value in annotations.items():
-            if isinstance(value, str):
-                code = _ANNOTATION_CODE.get(value)
-                if code is None:
-                    code = _ANNOTATION_CODE[value] = compile(value, "<string>", "eval")
-                value = eval(code, globalns, localns)  # as typing.ForwardRef evaluates it
-                if not _plain_hint(value):
-                    return None
-            if value is None:
-                value = type(None)
-            evaluated[name] = value
-            settled = settled and _settled(value)
-        if settled:  # plain classes and generics of them: typing has nothing left to resolve
-            return evaluated
-        # typing still resolves what it would resolve inside the values (nested strings).
-        return typing.get_type_hints(
-            types.SimpleNamespace(__annotations__=evaluated),
-            globalns,
-            localns,
-            include_extras=True,
-        )
-    except Exception:
-        return None
-
-
-def _plain_hint(value: Any) -> bool:
-    """True for an evaluated annotation typing accepts as it is: a class, a generic or None."""
-    if value is None:
-        return True
-    if isinstance(value, type):
-        return value not in (typing.Generic, typing.Protocol)
-    origin = typing.get_origin(value)
-    return origin is not None and origin not in _REFUSED_ORIGINS
-
-
-def _settled(value: Any) -> bool:
-    """True for a class, or a ``list[int]`` / ``int | None`` made only of classes."""
-    if isinstance(value, types.GenericAlias | types.UnionType):
-        return all(_settled(arg) for arg in value.__args__)
-    return isinstance(value, type)
-
-
-def _route_hints(function: Callable[..., Any], localns: Mapping[str, Any] | None) -> dict[str, Any]:
-    """resolve_hints, failing as a route definition error."""
-    try:
-        return resolve_hints(function, localns)
-    except Exception as exc:
-        raise RouteDefinitionError(
-            f"{describe(function)}: cannot resolve annotations: {exc}"
-        ) from exc
-
-
-def plan_signature(
-    function: Callable[..., Any],
-    template_params: Mapping[str, Any],
-    localns: Mapping[str, Any] | None = None,
-    hints: dict[str, Any] | None = None,
-) -> SignaturePlan:
-    """Inspect ``function`` once and decide the source of each of its parameters.
-
-    ``hints`` are its resolved annotations when the caller already has them.
-    """
-    where = describe(function)
-    if hints is None:
-        hints = _route_hints(function, localns)
-    plan = SignaturePlan(function, [], None, [], None, [], {})
-    for name, kind, default in _parameters(function):
-        if kind in (_VAR_POSITIONAL, _VAR_KEYWORD):
-            raise RouteDefinitionError(f"{where}: *{name} parameters are not supported")
-        if kind is _POSITIONAL_ONLY:
-            raise RouteDefinitionError(f"{where}: positional-only parameter {name!r}")
-        annotation = hints.get(name, str)
-        # No default is inspect.Parameter.empty, passed on as it is.
-        _plan_parameter(plan, where, name, annotation, default, template_params)
-    if plan.tasks is not None or plan.state is not None:
-        return ContextPlan(**msgspec.structs.asdict(plan))
-    return plan
-
-
-_POSITIONAL_ONLY = inspect.Parameter.POSITIONAL_ONLY
-_POSITIONAL_OR_KEYWORD = inspect.Parameter.POSITIONAL_OR_KEYWORD
-_VAR_POSITIONAL = inspect.Parameter.VAR_POSITIONAL
-_KEYWORD_ONLY = inspect.Parameter.KEYWORD_ONLY
-_VAR_KEYWORD = inspect.Parameter.VAR_KEYWORD
-_EMPTY = inspect.Parameter.empty
-
-
-def _parameters(function: Callable[..., Any]) -> list[tuple[str, Any, Any]]:
-    """(name, kind, default) of each parameter, in order, as ``inspect.signature`` gives them.
-
-    A plain function's are read straight from its code object, as inspect itself reads them
-    but without building Signature objects (which cost more than the rest of planning a
-    simple handler); anything else (wrapped, partial, callable object, ``__signature__``)
-    goes through inspect.
-    """
-    if (
-        type(function) is not types.FunctionType
-        or hasattr(function, "__wrapped__")
-        or getattr(function, "__signature__", None) is not None
-        or getattr(function, "__text_signature__", None)
-        or hasattr(function, "_partialmethod")
-    ):
-        return [
-            (name, parameter.kind, parameter.default)
-            for name, parameter in inspect.signature(function).parameters.items()
-        ]
-    code = function.__code__
-    names = code.co_varnames
-    positional = code.co_argcount
-    keyword_only = code.co_kwonlyargcount
-    defaults = function.__defaults__ or ()
-    kwdefaults = function.__kwdefaults__ or {}
-    first_default = positional - len(defaults)
-    found: list[tuple[str, Any, Any]] = []
-    for index in range(positional):
-        kind = _POSITIONAL_ONLY if index < code.co_posonlyargcount else _POSITIONAL_OR_KEYWORD
-        default = defaults[index - first_default] if index >= first_default else _EMPTY
-        found.append((names[index], kind, default))
-    index = positional + keyword_only
-    if code.co_flags & inspect.CO_VARARGS:
-        found.append((names[index], _VAR_POSITIONAL, _EMPTY))
-        index += 1
-    for name in names[positional : positional + keyword_only]:
-        found.append((name, _KEYWORD_ONLY, kwdefaults.get(name, _EMPTY)))
-    if code.co_flags & inspect.CO_VARKEYWORDS:
-        found.append((names[index], _VAR_KEYWORD, _EMPTY))
-    return found
-
-
-def _plan_parameter(
-    plan: SignaturePlan,
-    where: str,
-    name: str,
-    annotation: Any,
-    default: Any,
-    template_params: Mapping[str, Any],
-) -> None:
-    base, metadata = split_annotated(annotation)
-    if any(isinstance(m, AppStateMarker) for m in metadata):
-        if plan.state is not None:
-            raise RouteDefinitionError(
-                f"{where}: parameters {plan.state!r} and {name!r} are both AppState"
-            )
-        plan.state = name
-        return
-    if isinstance(base, type) and issubclass(base, BackgroundTasks):
-        if plan.tasks is not None:
-            raise RouteDefinitionError(
-                f"{where}: parameters {plan.tasks!r} and {name!r} are both BackgroundTasks"
-            )
-        plan.tasks = name
-        return
-    depends = next((m for m in metadata if isinstance(m, Depends)), None)
-    if depends is None and isinstance(default, Depends):
-        depends = default
-    if depends is not None:
-        plan.dependencies.append((name, depends))
-        return
-    if isinstance(base, type) and issubclass(base, Request):
-        plan.request = name
-        return
-    marker = next((m for m in metadata if isinstance(m, Param | Body)), None)
-    if name in template_params and marker is None:
-        plan.path.append(name)
-        plan.path_types[name] = base
-        return
-    inner, optional = strip_optional(base)
-    if isinstance(marker, Form) or (marker is None and is_form_type(inner)):
-        _plan_form_parameter(plan, where, name, base, metadata, default, marker)
-        return
-    if isinstance(marker, Body) or (marker is None and carries_model(inner)):
-        if plan.body is not None:
-            raise RouteDefinitionError(
-                f"{where}: parameters {plan.body.name!r} and {name!r} both come from the body"
-            )
-        try:
-            plan.body = BodyParam(name, base, default, optional)
-        except Exception as exc:
-            raise RouteDefinitionError(
-                f"{where}: body parameter {name!r} of type {base!r} is not decodable: {exc}"
-            ) from exc
-        return
-    try:
-        scalar = scalar_param(name, base, metadata, default, marker)
-    except Exception as exc:
-        raise RouteDefinitionError(
-            f"{where}: parameter {name!r}: {annotation!r} cannot be checked: {exc}"
-        ) from exc
-    if scalar is None:
-        raise RouteDefinitionError(
-            f"{where}: parameter {name!r} has unsupported type {annotation!r}; a parameter "
-            "is a path/query/header/cookie scalar (or list of them), a model (body), the "
-            "Request, or Depends(...)"
-        )
-    plan.scalars.append(scalar)
-
-
-def _plan_form_parameter(
-    plan: SignaturePlan,
-    where: str,
-    name: str,
-    annotation: Any,
-    metadata: tuple[Any, ...],
-    default: Any,
-    marker: Param | Body | None,
-) -> None:
-    """A form field (text, like a query parameter), file, model or the whole FormData."""
-    form_marker = marker if isinstance(marker, Form) else None
-    plan.form = True
-    try:
-        if form_marker is not None:
-            scalar = scalar_param(name, annotation, metadata, default, form_marker)
-            if scalar is not None:
-                plan.scalars.append(scalar)
-                return
-        from duoweb.form_params import plan_form_parameter
-
-        part = plan_form_parameter(name, annotation, metadata, default, form_marker)
-    except RouteDefinitionError:
-        raise
-    except Exception as exc:
-        raise RouteDefinitionError(
-            f"{where}: form parameter {name!r}: {annotation!r} cannot be read: {exc}"
-        ) from exc
-    if part is None:
-        raise RouteDefinitionError(
-            f"{where}: form parameter {name!r} has unsupported type {annotation!r}; a form "
-            "parameter is a scalar (or list of them), UploadFile, list[UploadFile], a model "
-            "or FormData"
-        )
-    plan.scalars.append(part)
-
-
-class DependencyNode(msgspec.Struct):
-    """One provider call in a route's dependency tree, in the order they must run."""
-
-    key: object
-    provider: Callable[..., Any]
-    plan: SignaturePlan
-    kind: str  # "function", "coroutine", "generator" or "asyncgen"
-    needs: list[tuple[str, object]]
-
-
-def provider_kind(provider: Callable[..., Any]) -> str:
-    """How a provider produces its value."""
-    if inspect.isasyncgenfunction(provider):
-        return "asyncgen"
-    if inspect.isgeneratorfunction(provider):
-        return "generator"
-    if inspect.iscoroutinefunction(provider):
-        return "coroutine"
-    return "function"
-
-
-def plan_dependency_graph(
-    named: list[tuple[str, Depends]],
-    unnamed: tuple[Depends, ...],
-    template_params: Mapping[str, Any],
-    localns: Mapping[str, Any] | None,
-    overrides: Mapping[Callable[..., Any], Callable[..., Any]],
-) -> tuple[list[tuple[str, object]], list[DependencyNode]]:
-    """The providers to run, in order, and where the ``named`` parameters find their values.
-
-    ``unnamed`` (route and router dependencies) come first and feed no parameter; a provider
-    asked for twice (with caching) is one node, run once.
-    """
-    nodes: dict[object, DependencyNode] = {}
-    visiting: set[object] = set()
-
-    def visit(depends: Depends) -> object:
-        provider = overrides.get(depends.provider, depends.provider)
-        key: object = depends.provider if depends.use_cache else object()
-        if key in nodes:
-            return key
-        if key in visiting:
-            raise RouteDefinitionError(f"dependency cycle through {describe(provider)}")
-        visiting.add(key)
-        plan = plan_signature(provider, template_params, localns)
-        needs = [(name, visit(inner)) for name, inner in plan.dependencies]
-        nodes[key] = DependencyNode(key, provider, plan, provider_kind(provider), needs)
-        visiting.discard(key)
-        return key
-
-    for depends in unnamed:
-        visit(depends)
-    needs: list[tuple[str, object]] = [(name, visit(depends)) for name, depends in named]
-    return needs, list(nodes.values())
+    #: Path parameters only (and maybe a BackgroundTasks), a ``def`` handler, no router
+    #: middleware: the dispatchers call the handler themselves (``Endpoint.direct``).
+    DIRECT = "direct"
+    #: Path parameters only: the router's dict is the argument dict as it is.
+    PATH_ONLY = "path_only"
+    #: No dependencies: the handler's own parameters are extracted, nothing else.
+    OWN = "own"
+    #: One provider, a ``def`` (no generator) with no dependency of its own, whose value goes
+    #: to at most one parameter: called straight, no table of values and no exit stack.
+    PROVIDER = "provider"
+    #: Providers run in dependency order, each value kept in a table for its readers.
+    GRAPH = "graph"
+    #: As GRAPH, and some provider is a generator: the call runs in an exit stack that
+    #: runs its cleanup.
+    STACKED = "stacked"
 
 
 class Endpoint:
@@ -491,22 +126,26 @@ class Endpoint:
         #: Extra documented responses: status -> model type or description.
         self.responses = responses or {}
         self.is_async = inspect.iscoroutinefunction(handler)
-        hints = _route_hints(handler, localns)
+        hints = route_hints(handler, localns)
         self.plan = plan_signature(handler, template_params, localns, hints)
         where = describe(handler)
         self.param_types = {
-            name: _path_kind(where, name, self.plan.path_types[name], template_params[name])
+            name: path_kind(where, name, self.plan.path_types[name], template_params[name])
             for name in self.plan.path
         }
         self.response_plan = ResponsePlan(hints.get("return", inspect.Parameter.empty), status_code)
+        #: Turn a handler result into a Response, as the return annotation says.
+        self.render = self.response_plan.render
         self._overrides = overrides
-        self._overrides_version = -1
-        self.nodes: list[DependencyNode] = []
         self.plan_dependencies()
-        for node in self.nodes:  # path parameters only providers read convert by their types
+        if self.plan.dependencies or dependencies:
+            watch = getattr(overrides, "watch", None)
+            if watch is not None:  # re-plan when an override changes, never per request
+                watch(self.plan_dependencies)
+        for node in self.nodes:  # a path parameter read only by providers: typed by them
             provider = describe(node.provider)
             for name in node.plan.path:
-                kind = _path_kind(provider, name, node.plan.path_types[name], template_params[name])
+                kind = path_kind(provider, name, node.plan.path_types[name], template_params[name])
                 known = self.param_types.setdefault(name, kind)
                 if known != kind:
                     raise RouteDefinitionError(
@@ -519,83 +158,109 @@ class Endpoint:
                 f"{where}: path parameter(s) {', '.join(sorted(unused))} of {template!r} "
                 "are used by neither the handler nor its dependencies"
             )
-        self.reads_body = self._reads_body()
-        #: No dependencies: the handler's own parameters are all there is to extract.
-        self.simple = not self.plan.dependencies and not dependencies
-        plan = self.plan
-        #: Path parameters only, and maybe a BackgroundTasks: nothing to extract.
-        path_and_tasks = (
-            self.simple
-            and not plan.scalars
-            and plan.body is None
-            and plan.request is None
-            and plan.state is None
-        )
-        #: Only path parameters: the router's params dict is the argument dict as it is.
-        self.path_only = path_and_tasks and plan.tasks is None
-        #: ...and a def handler: the dispatcher calls it with no further ceremony (True), or
-        #: with a new BackgroundTasks as the parameter this 1-tuple names (the keyword names
-        #: of a vectorcall: the compiled path's cheap way in for such routes); False for
-        #: every other route.
-        self.direct: bool | tuple[str] = (
-            False
-            if not path_and_tasks or self.is_async or wrap is not None
-            else True
-            if plan.tasks is None
-            else (plan.tasks,)
-        )
-        #: ...and inline: the ASGI dispatcher calls it on the loop, as the WSGI one does.
-        self.direct_inline: bool | tuple[str] = self.direct if inline else False
-        #: Turn a handler result into a Response, as the return annotation says.
-        self.render = self.response_plan.render
 
     # --- planning ----------------------------------------------------------------------------
 
     def plan_dependencies(self) -> None:
-        """(Re)build the ordered provider list, applying the app's dependency overrides."""
-        version = getattr(self._overrides, "version", 0)
-        if not self.plan.dependencies and not self.dependencies:  # most routes: nothing to plan
-            self.needs: list[tuple[str, object]] = []
-            self.nodes = []
-            self.stacked = False
-            self.sync_inline = self.inline and not self.is_async
-            self._overrides_version = version
-            self._plan_responders()
-            return
-        self.needs, self.nodes = plan_dependency_graph(
-            self.plan.dependencies,
-            self.dependencies,
-            self.template_params,
-            self._localns,
-            self._overrides,
-        )
-        #: Some provider is a generator: calls need an exit stack for its cleanup.
-        self.stacked = any(node.kind in ("generator", "asyncgen") for node in self.nodes)
+        """(Re)build the ordered provider list, applying the app's dependency overrides.
+
+        Then choose the call path and bind its responders. The App's overrides call it
+        whenever they change.
+        """
+        #: Where the handler's Depends parameters find their values, and the providers to run.
+        self.needs: list[tuple[str, object]] = []
+        self.nodes: list[DependencyNode] = []
+        if self.plan.dependencies or self.dependencies:
+            self.needs, self.nodes = plan_dependency_graph(
+                self.plan.dependencies,
+                self.dependencies,
+                self.template_params,
+                self._localns,
+                self._overrides,
+            )
+        #: Some parameter of the handler or a dependency comes from a form body.
+        self.reads_form = self.plan.form or any(node.plan.form for node in self.nodes)
+        #: The dispatcher reads the whole body before calling ``respond_*``.
+        self.reads_body = self._reads_body()
+        self.call_path = self._choose_call_path()
+        #: The handler, for the dispatcher to call itself: True (with the router's dict) or
+        #: a 1-tuple naming the parameter that gets a new BackgroundTasks; else False.
+        self.direct: bool | tuple[str] = False
+        if self.call_path is CallPath.DIRECT:
+            self.direct = True if self.plan.tasks is None else (self.plan.tasks,)
+        #: ``direct`` for the ASGI dispatcher, which calls the handler only on inline routes.
+        self.direct_inline: bool | tuple[str] = self.direct if self.inline else False
         #: Under ASGI, run the whole call synchronously on the loop: the route is inline and
-        #: neither the handler nor any provider is async.
+        #: neither the handler nor any provider is async, and no form is awaited first.
         self.sync_inline = (
             self.inline
             and not self.is_async
-            and all(node.kind in ("function", "generator") for node in self.nodes)
+            and not self.reads_form
+            and self.wrap is None
+            and all(node.kind in _SYNC_KINDS for node in self.nodes)
         )
-        self._overrides_version = version
         self._plan_responders()
 
+    def _choose_call_path(self) -> CallPath:
+        plan = self.plan
+        nodes = self.nodes
+        if not nodes:
+            if plan.scalars or plan.body is not None or plan.request is not None:
+                return CallPath.OWN
+            if plan.state is not None:
+                return CallPath.OWN
+            if not self.is_async and self.wrap is None:
+                return CallPath.DIRECT
+            return CallPath.OWN if plan.tasks is not None else CallPath.PATH_ONLY
+        if any(node.kind in GENERATOR_KINDS for node in nodes):
+            return CallPath.STACKED
+        if len(nodes) == 1 and len(self.needs) <= 1:
+            (node,) = nodes
+            if node.kind is ProviderKind.FUNCTION and not node.needs:
+                self._plan_provider_call(node)
+                return CallPath.PROVIDER
+        return CallPath.GRAPH
+
+    def _plan_provider_call(self, node: DependencyNode) -> None:
+        """What the PROVIDER path needs: the provider, how to call it, what it feeds."""
+        #: The one provider and its plan.
+        self._provider = provider = node.provider
+        self._provider_plan = plan = node.plan
+        #: What calling it runs: a callable object's bound ``__call__``, found now rather
+        #: than by the interpreter at every call.
+        target: Any = provider
+        self._call_provider: Callable[..., Any] = (
+            target if isinstance(target, _PLAIN_CALLABLES) else target.__call__
+        )
+        #: The handler parameter that gets its value (None: a route dependency).
+        self._fed = self.needs[0][0] if self.needs else None
+        #: The provider's one parameter, when it has only that, read from the query, a
+        #: header or a cookie and passable by position; None otherwise.
+        self._lone_input: Extractor | None = None
+        if (
+            len(plan.scalars) == 1
+            and not (plan.path or plan.contextual or plan.form or plan.body is not None)
+            and plan.scalars[0].name not in plan.keyword_only
+        ):
+            self._lone_input = plan.scalars[0]
+        handler = self.plan
+        #: The handler takes something besides the provider's value.
+        self._handler_extracts = bool(
+            handler.path or handler.contextual or handler.scalars or handler.body is not None
+        )
+
     def _plan_responders(self) -> None:
-        """Wrap the responders for a form body and for router middleware, when the route has them.
+        """Bind the call path's responders, wrapped for a form body and router middleware.
 
         A route that reads a form parses it (streamed) before extracting its arguments. The
-        wrapped responders are instance attributes, so routes without either pay nothing.
+        responders are instance attributes, so the dispatchers' call finds them at once.
         """
-        #: Some parameter of the handler or a dependency comes from a form body.
-        self.reads_form = self.plan.form or any(node.plan.form for node in self.nodes)
-        self.__dict__.pop("respond_sync", None)
-        self.__dict__.pop("respond_async", None)
-        if not self.reads_form and self.wrap is None:
-            return
-        self.sync_inline = False  # the form is received, or the middleware run, first
-        respond_sync: Any = functools.partial(Endpoint.respond_sync, self)
-        respond_async: Any = functools.partial(Endpoint.respond_async, self)
+        path = self.call_path
+        if path is CallPath.DIRECT:  # reached only when the dispatcher does not call directly
+            path = CallPath.PATH_ONLY if self.plan.tasks is None else CallPath.OWN
+        self._responders = _RESPONDERS[path]
+        respond_sync: Any = types.MethodType(self._responders[0], self)
+        respond_async: Any = types.MethodType(self._responders[1], self)
         if self.reads_form:
             from duoweb.form_params import form_responders
 
@@ -609,15 +274,10 @@ class Endpoint:
 
     def takes_background_tasks(self) -> bool:
         """True when the handler or one of its dependencies takes ``BackgroundTasks``."""
-        self._refresh()
         return self.plan.tasks is not None or any(n.plan.tasks is not None for n in self.nodes)
 
     def uses_app_state(self) -> bool:
-        """True when the handler or one of its dependencies takes an ``AppState`` parameter.
-
-        Dependency overrides set since registration are applied first.
-        """
-        self._refresh()
+        """True when the handler or one of its dependencies takes an ``AppState`` parameter."""
         return self.plan.state is not None or any(n.plan.state is not None for n in self.nodes)
 
     def _path_names_used(self) -> set[str]:
@@ -632,19 +292,120 @@ class Endpoint:
         plans = [self.plan, *(node.plan for node in self.nodes)]
         return any(p.request is not None or p.body is not None for p in plans)
 
-    def _refresh(self) -> None:
-        if getattr(self._overrides, "version", 0) != self._overrides_version:
-            self.plan_dependencies()
-            self.reads_body = self._reads_body()
+    # --- per request: the public pair ------------------------------------------------------
 
-    # --- per request -------------------------------------------------------------------------
+    def respond_sync(self, request: Request) -> Response:
+        """Run the handler for ``request`` and render its result (WSGI mode)."""
+        # Shadowed per instance by the call path's responder, bound in _plan_responders.
+        return self._responders[0](self, request)  # type: ignore[no-any-return]
+
+    async def respond_async(self, request: Request, pool: ThreadPool) -> Response:
+        """Run the handler for ``request`` and render its result (ASGI mode)."""
+        # Shadowed per instance by the call path's responder, bound in _plan_responders.
+        return await self._responders[1](self, request, pool)  # type: ignore[no-any-return]
+
+    # --- per request: one responder pair per call path ----------------------------------------
+
+    def _finish_sync(self, arguments: dict[str, Any]) -> Response:
+        result = self.handler(**arguments)
+        if self.is_async:
+            result = run_on_thread_loop(result)
+        return self.render(result)
+
+    async def _finish_async(self, arguments: dict[str, Any], pool: ThreadPool) -> Response:
+        if self.is_async:
+            return self.render(await self.handler(**arguments))
+        if self.inline:
+            return self.render(self.handler(**arguments))
+        return self.render(await pool.run(self.handler, **arguments))
+
+    def _path_only_sync(self, request: Request) -> Response:
+        return self._finish_sync(request.path_params)
+
+    async def _path_only_async(self, request: Request, pool: ThreadPool) -> Response:
+        return await self._finish_async(request.path_params, pool)
+
+    def _own_arguments(self, request: Request) -> dict[str, Any]:
+        """The handler's arguments (it has no dependencies); failed checks raise one 422."""
+        errors: list[ValidationErrorItem] = []
+        arguments = self.plan.extract(request, errors)
+        if errors:
+            raise RequestValidationError(errors)
+        return arguments
+
+    def _own_sync(self, request: Request) -> Response:
+        # _own_arguments and _finish_sync inlined: on query and body routes a call costs more.
+        errors: list[ValidationErrorItem] = []
+        arguments = self.plan.extract(request, errors)
+        if errors:
+            raise RequestValidationError(errors)
+        result = self.handler(**arguments)
+        if self.is_async:
+            result = run_on_thread_loop(result)
+        return self.render(result)
+
+    async def _own_async(self, request: Request, pool: ThreadPool) -> Response:
+        return await self._finish_async(self._own_arguments(request), pool)
+
+    def _provider_inputs(self, request: Request) -> tuple[Any, dict[str, Any]]:
+        """The provider's input and the handler's arguments, all checked together (one 422).
+
+        The input is the provider's one parameter's value when it takes only that (passed by
+        position), else its keyword arguments.
+        """
+        errors: list[ValidationErrorItem] = []
+        lone = self._lone_input
+        inputs = (
+            self._provider_plan.extract(request, errors)
+            if lone is None
+            else lone.extract(request, errors)
+        )
+        arguments = self.plan.extract(request, errors) if self._handler_extracts else {}
+        if errors:
+            raise RequestValidationError(errors)
+        return inputs, arguments
+
+    def _provider_sync(self, request: Request) -> Response:
+        # _provider_inputs inlined, as in _own_sync.
+        errors: list[ValidationErrorItem] = []
+        lone = self._lone_input
+        if lone is None:
+            inputs = self._provider_plan.extract(request, errors)
+        else:
+            inputs = lone.extract(request, errors)
+        arguments = self.plan.extract(request, errors) if self._handler_extracts else {}
+        if errors:
+            raise RequestValidationError(errors)
+        try:
+            value = self._call_provider(**inputs) if lone is None else self._call_provider(inputs)
+        except Exception as exc:
+            log_failure(self._provider, exc)
+            raise
+        if self._fed is not None:
+            arguments[self._fed] = value
+        result = self.handler(**arguments)
+        if self.is_async:
+            result = run_on_thread_loop(result)
+        return self.render(result)
+
+    async def _provider_async(self, request: Request, pool: ThreadPool) -> Response:
+        inputs, arguments = self._provider_inputs(request)
+        provider = self._provider
+        try:
+            if self._lone_input is not None:
+                inputs = {self._lone_input.name: inputs}
+            value = provider(**inputs) if self.inline else await pool.run(provider, **inputs)
+        except Exception as exc:
+            log_failure(provider, exc)
+            raise
+        if self._fed is not None:
+            arguments[self._fed] = value
+        return await self._finish_async(arguments, pool)
 
     def _validated(
         self, request: Request
     ) -> tuple[dict[str, Any], list[dict[str, Any]] | tuple[()]]:
         """The handler's and providers' own arguments, all checked together (one 422)."""
-        if not self.simple:
-            self._refresh()
         errors: list[ValidationErrorItem] = []
         nodes = self.nodes
         provider_args = [node.plan.extract(request, errors) for node in nodes] if nodes else ()
@@ -653,181 +414,82 @@ class Endpoint:
             raise RequestValidationError(errors)
         return arguments, provider_args
 
-    def _own_arguments(self, request: Request) -> dict[str, Any]:
-        """The arguments of a handler without dependencies; failed checks raise one 422."""
-        errors: list[ValidationErrorItem] = []
-        arguments = self.plan.extract(request, errors)
-        if errors:
-            raise RequestValidationError(errors)
-        return arguments
-
-    def _arguments_sync(
+    def _graph_arguments_sync(
         self, request: Request, stack: contextlib.ExitStack | None
     ) -> dict[str, Any]:
         """Every argument, running providers synchronously; all checks fail together (422)."""
         arguments, provider_args = self._validated(request)
-        nodes = self.nodes
-        if nodes:
-            values: dict[object, Any] = {}
-            for node, kwargs in zip(nodes, provider_args, strict=True):
-                for name, key in node.needs:
-                    kwargs[name] = values[key]
-                values[node.key] = _call_provider_sync(node, kwargs, stack)
-            for name, key in self.needs:
-                arguments[name] = values[key]
+        values: dict[object, Any] = {}
+        for node, kwargs in zip(self.nodes, provider_args, strict=True):
+            for name, key in node.needs:
+                kwargs[name] = values[key]
+            values[node.key] = call_provider_sync(node, kwargs, stack)
+        for name, key in self.needs:
+            arguments[name] = values[key]
         return arguments
 
-    async def _arguments_async(
+    async def _graph_arguments_async(
         self, request: Request, stack: contextlib.AsyncExitStack | None, pool: ThreadPool
     ) -> dict[str, Any]:
         """Every argument, awaiting providers; all checks fail together (422)."""
         arguments, provider_args = self._validated(request)
-        nodes = self.nodes
-        if nodes:
-            values: dict[object, Any] = {}
-            for node, kwargs in zip(nodes, provider_args, strict=True):
-                for name, key in node.needs:
-                    kwargs[name] = values[key]
-                values[node.key] = await _call_provider_async(
-                    node, kwargs, stack, pool, self.inline
-                )
-            for name, key in self.needs:
-                arguments[name] = values[key]
+        values: dict[object, Any] = {}
+        for node, kwargs in zip(self.nodes, provider_args, strict=True):
+            for name, key in node.needs:
+                kwargs[name] = values[key]
+            values[node.key] = await call_provider_async(node, kwargs, stack, pool, self.inline)
+        for name, key in self.needs:
+            arguments[name] = values[key]
         return arguments
 
-    def respond_sync(self, request: Request) -> Response:
-        """Run the handler for ``request`` and render its result (WSGI mode)."""
-        if self.simple:
-            arguments = request.path_params if self.path_only else self._own_arguments(request)
-        elif self.stacked:
-            with contextlib.ExitStack() as stack:
-                result = self.handler(**self._arguments_sync(request, stack))
-                if self.is_async:
-                    result = run_on_thread_loop(result)
-                return self.render(result)
-            raise _suppressed(self)
-        else:
-            arguments = self._arguments_sync(request, None)
-        result = self.handler(**arguments)
-        if self.is_async:
-            result = run_on_thread_loop(result)
-        return self.render(result)
+    def _graph_sync(self, request: Request) -> Response:
+        return self._finish_sync(self._graph_arguments_sync(request, None))
 
-    async def respond_async(self, request: Request, pool: ThreadPool) -> Response:
-        """Run the handler for ``request`` and render its result (ASGI mode)."""
-        if self.simple:
-            arguments = request.path_params if self.path_only else self._own_arguments(request)
-        elif self.stacked:
-            async with contextlib.AsyncExitStack() as stack:
-                arguments = await self._arguments_async(request, stack, pool)
-                return self.render(await self._invoke_async(arguments, pool))
-            raise _suppressed(self)
-        else:
-            arguments = await self._arguments_async(request, None, pool)
-        if self.is_async:
-            return self.render(await self.handler(**arguments))
-        if self.inline:
-            return self.render(self.handler(**arguments))
-        return self.render(await pool.run(self.handler, **arguments))
+    async def _graph_async(self, request: Request, pool: ThreadPool) -> Response:
+        arguments = await self._graph_arguments_async(request, None, pool)
+        return await self._finish_async(arguments, pool)
 
-    async def _invoke_async(self, arguments: dict[str, Any], pool: ThreadPool) -> Any:
-        if self.is_async:
-            return await self.handler(**arguments)
-        if self.inline:
-            return self.handler(**arguments)
-        return await pool.run(self.handler, **arguments)
+    def _stacked_sync(self, request: Request) -> Response:
+        with contextlib.ExitStack() as stack:
+            return self._finish_sync(self._graph_arguments_sync(request, stack))
+        raise self._suppressed()
+
+    async def _stacked_async(self, request: Request, pool: ThreadPool) -> Response:
+        async with contextlib.AsyncExitStack() as stack:
+            arguments = await self._graph_arguments_async(request, stack, pool)
+            return await self._finish_async(arguments, pool)
+        raise self._suppressed()
+
+    def _suppressed(self) -> RuntimeError:
+        """The error for a generator provider that swallowed the handler's exception."""
+        return RuntimeError(
+            f"a generator dependency of {self.name!r} swallowed an exception; re-raise it"
+        )
 
     def __repr__(self) -> str:
         return f"<Endpoint {'|'.join(self.methods)} {self.template} -> {self.name}>"
 
 
-def _path_kind(where: str, name: str, annotation: Any, declared: str | None) -> str:
-    """The router converter for a path parameter, from its annotation and the template."""
-    annotation, _ = split_annotated(annotation)
-    if declared is not None and declared not in BUILTIN_KINDS:
-        return declared  # a custom converter: its own return type, whatever the annotation
-    if declared == "path" and annotation is str:
-        return declared
-    kind = CONVERTER_FOR_TYPE.get(annotation)
-    if kind is None:
-        raise RouteDefinitionError(
-            f"{where}: path parameter {name!r} is annotated {annotation!r}; "
-            "use int, float, str or uuid.UUID"
-        )
-    if declared is not None and declared != kind:
-        raise RouteDefinitionError(
-            f"{where}: path parameter {name!r} is {declared!r} in the template "
-            f"but annotated {annotation!r}"
-        )
-    return kind
+#: Callables whose call is already direct: others' ``__call__`` is looked up once, at planning.
+_PLAIN_CALLABLES = (
+    types.FunctionType,
+    types.MethodType,
+    types.BuiltinFunctionType,
+    type,
+    functools.partial,
+)
 
+#: Provider kinds that need no event loop: a route of them can run inline on the ASGI loop.
+_SYNC_KINDS = frozenset({ProviderKind.FUNCTION, ProviderKind.GENERATOR})
 
-def _logged(node: DependencyNode, exc: Exception) -> None:
-    from duoweb.errors import HTTPError
-
-    if not isinstance(exc, HTTPError):
-        logger.error("dependency %s failed", describe(node.provider), exc_info=exc)
-
-
-def _suppressed(endpoint: Endpoint) -> RuntimeError:
-    return RuntimeError(
-        f"a generator dependency of {endpoint.name!r} swallowed an exception; re-raise it"
-    )
-
-
-def _call_provider_sync(
-    node: DependencyNode, kwargs: dict[str, Any], stack: contextlib.ExitStack | None
-) -> Any:
-    try:
-        kind = node.kind
-        if kind == "function":
-            return node.provider(**kwargs)
-        if kind == "coroutine":
-            return run_on_thread_loop(node.provider(**kwargs))
-        assert stack is not None  # generator providers always come with a stack
-        if kind == "generator":
-            return stack.enter_context(contextlib.contextmanager(node.provider)(**kwargs))
-        manager = contextlib.asynccontextmanager(node.provider)(**kwargs)
-        value = run_on_thread_loop(manager.__aenter__())
-        stack.push(lambda *exc: run_on_thread_loop(manager.__aexit__(*exc)))
-        return value
-    except Exception as exc:
-        _logged(node, exc)
-        raise
-
-
-async def _call_provider_async(
-    node: DependencyNode,
-    kwargs: dict[str, Any],
-    stack: contextlib.AsyncExitStack | None,
-    pool: ThreadPool,
-    inline: bool,
-) -> Any:
-    try:
-        kind = node.kind
-        if kind == "coroutine":
-            return await node.provider(**kwargs)
-        if kind == "function":
-            if inline:
-                return node.provider(**kwargs)
-            return await pool.run(node.provider, **kwargs)
-        assert stack is not None  # generator providers always come with a stack
-        if kind == "asyncgen":
-            manager = contextlib.asynccontextmanager(node.provider)(**kwargs)
-            return await stack.enter_async_context(manager)
-        sync_manager = contextlib.contextmanager(node.provider)(**kwargs)
-        if inline:
-            return stack.enter_context(sync_manager)
-        value = await pool.run(sync_manager.__enter__)
-
-        async def leave(*exc: Any) -> bool | None:
-            return await pool.run(sync_manager.__exit__, *exc)
-
-        stack.push_async_exit(leave)
-        return value
-    except Exception as exc:
-        _logged(node, exc)
-        raise
+#: Each call path's (sync, async) responder, unbound.
+_RESPONDERS: dict[CallPath, tuple[Callable[..., Any], Callable[..., Any]]] = {
+    CallPath.PATH_ONLY: (Endpoint._path_only_sync, Endpoint._path_only_async),
+    CallPath.OWN: (Endpoint._own_sync, Endpoint._own_async),
+    CallPath.PROVIDER: (Endpoint._provider_sync, Endpoint._provider_async),
+    CallPath.GRAPH: (Endpoint._graph_sync, Endpoint._graph_async),
+    CallPath.STACKED: (Endpoint._stacked_sync, Endpoint._stacked_async),
+}
 
 
 class WebSocketEndpoint:
@@ -875,7 +537,7 @@ class WebSocketEndpoint:
             elif isinstance(annotation, type) and issubclass(annotation, WebSocket):
                 self.websocket_param = param
             elif param in template_params:
-                self.param_types[param] = _path_kind(
+                self.param_types[param] = path_kind(
                     where, param, annotation, template_params[param]
                 )
             else:
@@ -893,14 +555,15 @@ class WebSocketEndpoint:
         self._template_params = template_params
         self._localns = localns
         self._overrides: Mapping[Callable[..., Any], Callable[..., Any]] = overrides or {}
-        self._overrides_version = -1
         #: The providers to run, in order (the route's dependency graph).
         self.nodes: list[DependencyNode] = []
         self.plan_dependencies()
+        watch = getattr(overrides, "watch", None)
+        if dependencies and watch is not None:  # re-plan when an override changes
+            watch(self.plan_dependencies)
 
     def plan_dependencies(self) -> None:
         """(Re)build the provider list, applying the app's dependency overrides."""
-        self._overrides_version = getattr(self._overrides, "version", 0)
         if not self.dependencies:
             return
         _, self.nodes = plan_dependency_graph(
@@ -917,8 +580,6 @@ class WebSocketEndpoint:
         self, request: Request, stack: contextlib.AsyncExitStack, pool: ThreadPool
     ) -> None:
         """Run the route's providers for the handshake ``request``; failures raise."""
-        if getattr(self._overrides, "version", 0) != self._overrides_version:
-            self.plan_dependencies()
         errors: list[ValidationErrorItem] = []
         provider_args = [node.plan.extract(request, errors) for node in self.nodes]
         if errors:
@@ -927,4 +588,4 @@ class WebSocketEndpoint:
         for node, kwargs in zip(self.nodes, provider_args, strict=True):
             for name, key in node.needs:
                 kwargs[name] = values[key]
-            values[node.key] = await _call_provider_async(node, kwargs, stack, pool, False)
+            values[node.key] = await call_provider_async(node, kwargs, stack, pool, False)

@@ -28,7 +28,8 @@ from duoweb.routing import RouteDefinitionError, template_parameters
 
 if TYPE_CHECKING:
     from duoweb.app import App
-    from duoweb.endpoints import Endpoint, SignaturePlan
+    from duoweb.endpoints import Endpoint
+    from duoweb.signatures import SignaturePlan
 
 VERSIONS = ("3.1", "3.0")
 

@@ -9,8 +9,8 @@ from duoweb.form_parsing import MULTIPART, URLENCODED
 from duoweb.params import ScalarParam, strip_optional
 
 if TYPE_CHECKING:
-    from duoweb.endpoints import SignaturePlan
     from duoweb.openapi_schemas import Schema, SchemaRegistry
+    from duoweb.signatures import SignaturePlan
 
 #: How OpenAPI (3.0 and 3.1 alike, and Swagger UI) says "a file to upload".
 BINARY: dict[str, str] = {"type": "string", "format": "binary"}

@@ -12,7 +12,8 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from duoweb.endpoints import DependencyNode, Endpoint
+    from duoweb.dependency_graph import DependencyNode
+    from duoweb.endpoints import Endpoint
 
 #: Scheme types whose requirement lists scopes (OpenAPI 3.0 allows no others).
 SCOPED_TYPES = ("oauth2", "openIdConnect")

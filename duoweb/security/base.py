@@ -41,14 +41,15 @@ def checked_parameter(what: str, text: str) -> str:
 
 
 def declare_parameter(provider: Any, name: str, annotation: Any) -> None:
-    """Give ``provider`` (a callable object) the signature ``(*, name: annotation = None)``.
+    """Give ``provider`` (a callable object) the signature ``(name: annotation = None)``.
 
     The dependency machinery plans a provider from ``inspect.signature`` and its type hints,
     both of which read these per-instance attributes, so each instance may read a
-    differently named header, query parameter, cookie or dependency.
+    differently named header, query parameter, cookie or dependency. The parameter may be
+    passed by position, as ``__call__`` takes it: a route calls a lone provider that way.
     """
     parameter = inspect.Parameter(
-        name, inspect.Parameter.KEYWORD_ONLY, default=None, annotation=annotation
+        name, inspect.Parameter.POSITIONAL_OR_KEYWORD, default=None, annotation=annotation
     )
     provider.__signature__ = inspect.Signature([parameter])
     provider.__annotations__ = {name: annotation}

@@ -32,4 +32,4 @@ def test_both_apps_build_the_same_route() -> None:
     (one,) = direct._endpoints
     (other,) = nested._endpoints
     assert [node.provider for node in one.nodes] == [node.provider for node in other.nodes]
-    assert (one.direct, one.simple, one.wrap) == (other.direct, other.simple, other.wrap)
+    assert (one.direct, one.call_path, one.wrap) == (other.direct, other.call_path, other.wrap)

@@ -24,6 +24,7 @@ import atheris
 with atheris.instrument_imports(include=["duoweb"]):
     import duoweb.app
     import duoweb.asgi
+    import duoweb.dependency_graph
     import duoweb.endpoints
     import duoweb.form_linebreaks
     import duoweb.form_params
@@ -33,6 +34,7 @@ with atheris.instrument_imports(include=["duoweb"]):
     import duoweb.params
     import duoweb.requests
     import duoweb.responses
+    import duoweb.signatures
     import duoweb.wsgi
 
 import benchmarks.app as reference
