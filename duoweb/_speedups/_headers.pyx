@@ -41,6 +41,7 @@ __all__ = [
     "parse_content_type",
     "parse_cookie",
     "parse_query",
+    "parse_qvalue",
 ]
 
 
@@ -897,6 +898,12 @@ cdef list _parse_accept(str value):
 def parse_accept(str value not None):
     """Parse an Accept header into ``(media_range, q, params)`` tuples, best first."""
     return _parse_accept(value)
+
+
+def parse_qvalue(str text not None):
+    """The RFC 9110 ``qvalue`` in ``text`` (0..1, at most 3 decimals), or None when malformed."""
+    cdef int milli = _qvalue_milli(text)
+    return None if milli < 0 else milli / 1000.0
 
 
 cdef dict _OFFERS = {}
