@@ -166,4 +166,3 @@ cdef class WSGICore:
         ):
             return self._with_tasks(body, tasks)
         return body
-
