@@ -11,31 +11,16 @@ import glob
 import os
 import warnings
 
-from setuptools import Extension, setup
+from setuptools import setup
 
 REQUIRED = os.environ.get("DUOWEB_REQUIRE_EXTENSIONS", "") == "1"
-
-
-def speedup_sources() -> dict[str, str]:
-    """Module name -> source: each .pyx, and the pure twin of each .pxd without a .pyx.
-
-    ``duoweb/_speedups/_x.pxd`` alone compiles ``duoweb/_x_py.py`` in Cython's pure-Python mode.
-    """
-    speedups = os.path.join("duoweb", "_speedups")
-    sources: dict[str, str] = {}
-    for path in sorted(glob.glob(os.path.join(speedups, "*.pyx"))):
-        sources["duoweb._speedups." + os.path.basename(path)[:-4]] = path
-    for path in sorted(glob.glob(os.path.join(speedups, "*.pxd"))):
-        stem = os.path.basename(path)[:-4]
-        sources.setdefault("duoweb._speedups." + stem, os.path.join("duoweb", stem + "_py.py"))
-    return sources
 
 
 def speedup_extensions() -> list:  # type: ignore[type-arg]
     """Cythonize duoweb/_speedups/*.pyx, or return nothing when Cython is unusable."""
     if os.environ.get("DUOWEB_NO_EXTENSIONS", "") not in ("", "0"):
         return []
-    sources = speedup_sources()
+    sources = sorted(glob.glob(os.path.join("duoweb", "_speedups", "*.pyx")))
     if not sources:
         return []
     try:
@@ -47,7 +32,7 @@ def speedup_extensions() -> list:  # type: ignore[type-arg]
         return []
     try:
         extensions = cythonize(
-            [Extension(name, [source]) for name, source in sources.items()],
+            sources,
             compiler_directives={
                 "language_level": "3",
                 "boundscheck": False,

@@ -1,13 +1,9 @@
-# cython: annotation_typing=False
 """Request and response cores: the per-message fields and the work done on every request.
 
-This module is also compiled, as ``duoweb._speedups._messages`` (Cython's pure-Python mode,
-with the declarations in ``duoweb/_speedups/_messages.pxd``): the cores become extension
-types, so building a request from an environ or scope, building a response and listing its
-header fields cost no Python frames. ``Request`` and ``Response`` subclass whichever core
-duoweb._select chose; this module is the typed source of truth and the fallback when the
-extension is not built. (Annotations are for the type checkers only: the compiled module
-accepts and refuses exactly what this one does.)
+``duoweb._speedups._messages`` compiles the same API into extension types, so building a
+request from an environ or scope, building a response and listing its header fields cost no
+Python frames. ``Request`` and ``Response`` subclass whichever core duoweb._select chose; this
+module is the typed source of truth and the fallback when the extension is not built.
 """
 
 from __future__ import annotations
@@ -22,17 +18,6 @@ if TYPE_CHECKING:
     from duoweb.app import App
     from duoweb.headers import Headers, QueryParams
     from duoweb.proxies import RequestOrigin
-
-__all__ = [
-    "HeadersInput",
-    "RequestCore",
-    "ResponseCore",
-    "asgi_request",
-    "content_type_field",
-    "decode_path_info",
-    "encode_fields",
-    "wsgi_request",
-]
 
 RequestT = TypeVar("RequestT", bound="RequestCore")
 ResponseT = TypeVar("ResponseT", bound="ResponseCore")
@@ -145,11 +130,6 @@ def _fill(request: RequestCore, app: App, method: str, path: str, query_string: 
 
 def wsgi_request(cls: type[RequestT], app: App, environ: dict[str, Any]) -> RequestT:
     """A ``cls`` (which has an ``environ`` slot) for a WSGI environ, without running __init__."""
-    return new_wsgi_request(cls, app, environ)  # type: ignore[return-value]
-
-
-def new_wsgi_request(cls: type[RequestCore], app: App, environ: dict[str, Any]) -> RequestCore:
-    """``wsgi_request``; compiled, a C function the compiled dispatcher calls directly."""
     path = environ.get("PATH_INFO", "")
     query = environ.get("QUERY_STRING")
     request = cls.__new__(cls)
@@ -225,7 +205,11 @@ class ResponseCore:
         cls: type[ResponseT], status_code: int, body: bytes, headers: list[tuple[str, str]]
     ) -> ResponseT:
         """Build from parts the framework already validated (no per-request re-checking)."""
-        return _filled(cls.__new__(cls), status_code, body, headers)  # type: ignore[return-value]
+        response = cls.__new__(cls)
+        response.status_code = status_code
+        response.body = body
+        response._headers = headers
+        return response
 
     def append_header(self, name: str, value: str) -> None:
         """Add a value for header ``name`` (for repeatable fields such as Set-Cookie)."""
@@ -248,12 +232,3 @@ class ResponseCore:
         if not (status == 204 or status == 304 or status < 200):
             encoded.append((b"content-length", str(len(self.body)).encode()))
         return encoded
-
-
-def _filled(
-    response: ResponseCore, status_code: int, body: bytes, headers: list[tuple[str, str]]
-) -> ResponseCore:
-    response.status_code = status_code
-    response.body = body
-    response._headers = headers
-    return response

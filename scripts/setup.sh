@@ -7,7 +7,7 @@
 # pyright find it from the .venv for files outside this checkout too.
 # A second call with nothing changed returns in about a second: a stamp in .venv records what
 # was installed and built (the hashes of pyproject.toml, setup.py, the requirements and the
-# speedups' sources); a change, a missing compiled module or a new mode redoes the work.
+# .pyx/.pxd sources); a change, a missing compiled module or a new mode redoes the work.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 MODE=${1:-dev}
@@ -21,31 +21,22 @@ if ! .venv/bin/python -c "" 2>/dev/null; then
   rm -rf .venv
   "$PYTHON" -m venv .venv
 fi
-# What the speedups are compiled from: each .pyx, and the pure twin of each .pxd without one
-# (setup.py compiles duoweb/_x_py.py through duoweb/_speedups/_x.pxd).
-speedup_sources() {
-  local pxd
-  ls duoweb/_speedups/*.pyx
-  for pxd in duoweb/_speedups/*.pxd; do
-    [ -e "${pxd%.pxd}.pyx" ] || echo "duoweb/$(basename "${pxd%.pxd}")_py.py"
-  done
-}
 no_extensions=false
 case "${DUOWEB_NO_EXTENSIONS:-}" in "" | 0) ;; *) no_extensions=true ;; esac
 fingerprint=$(
   {
     echo "no_extensions=$no_extensions"
     .venv/bin/python -c "import sys; print(sys.version)"
-    cat pyproject.toml setup.py benchmarks/requirements.txt $(speedup_sources)
+    cat pyproject.toml setup.py benchmarks/requirements.txt duoweb/_speedups/*.pyx
     cat duoweb/_speedups/*.pxd 2>/dev/null || true
   } | sha256sum | cut -d' ' -f1
 )
 compiled() {
-  # Every .pyx or .pxd has its compiled module next to it (or the speedups are switched off).
+  # Every .pyx has its compiled module next to it (or the speedups are switched off).
   "$no_extensions" && return 0
   local source
-  for source in duoweb/_speedups/*.pyx duoweb/_speedups/*.pxd; do
-    compgen -G "${source%.*}.*.so" >/dev/null || return 1
+  for source in duoweb/_speedups/*.pyx; do
+    compgen -G "${source%.pyx}.*.so" >/dev/null || return 1
   done
 }
 # A dev install serves too: it holds every runtime extra.
@@ -60,7 +51,7 @@ if ! "$up_to_date"; then
   .venv/bin/python -m pip install -q --upgrade pip setuptools wheel
   .venv/bin/python -m pip install -q -e ".[$EXTRAS]" "${REQUIREMENTS[@]}" \
     --config-settings editable_mode=compat
-  # Compile the speedups into duoweb/_speedups/ (a failed compile only warns).
+  # Compile duoweb/_speedups/*.pyx next to their sources (a failed compile only warns).
   .venv/bin/python setup.py -q build_ext --inplace
   echo "$fingerprint" >".venv/.duoweb-setup-$MODE"
 fi

@@ -1,6 +1,4 @@
-# Compiled from the pure twin duoweb/_messages_py.py (Cython's pure-Python mode): these
-# declarations make its classes extension types and its helpers C functions. Also cimported
-# by the other compiled modules, which fill requests in C.
+# Declarations shared with the other compiled modules (cimport), which fill requests in C.
 
 cdef class RequestCore:
     cdef public object _cookies
@@ -23,11 +21,4 @@ cdef class ResponseCore:
     cdef public object status_code
 
 
-cdef dict _CONTENT_TYPES
-cdef dict _ENCODED_FIELDS
-
-cpdef tuple content_type_field(str kind)
-cpdef list encode_fields(list fields)
-cdef void _fill(RequestCore request, object app, object method, object path, object query_string)
 cdef RequestCore new_wsgi_request(type cls, object app, object environ)
-cdef ResponseCore _filled(ResponseCore response, object status_code, object body, object headers)
