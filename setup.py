@@ -1,4 +1,9 @@
-"""Build the optional Cython speedups; a failed compile falls back to pure Python."""
+"""Build the optional Cython speedups; a module that does not compile falls back to pure Python.
+
+Each speedup is an ``Extension(optional=True)``: setuptools warns and installs without it
+when it does not compile. ``DUOWEB_REQUIRE_EXTENSIONS=1`` (CI sets it) makes every speedup
+required instead, so that one which does not translate or compile fails the build.
+"""
 
 from __future__ import annotations
 
@@ -7,30 +12,8 @@ import os
 import warnings
 
 from setuptools import setup
-from setuptools.command.build_ext import build_ext
 
-
-class OptionalBuildExt(build_ext):
-    """A build_ext that warns instead of failing when a speedup cannot be compiled."""
-
-    def run(self) -> None:
-        try:
-            super().run()
-        except Exception as exc:
-            self._warn(exc)
-
-    def build_extension(self, ext):  # type: ignore[no-untyped-def]
-        try:
-            super().build_extension(ext)
-        except Exception as exc:
-            self._warn(exc, ext.name)
-
-    @staticmethod
-    def _warn(exc: BaseException, name: str = "speedups") -> None:
-        warnings.warn(
-            f"duoweb: could not compile {name} ({exc}); the pure-Python twin will be used",
-            stacklevel=1,
-        )
+REQUIRED = os.environ.get("DUOWEB_REQUIRE_EXTENSIONS", "") == "1"
 
 
 def speedup_extensions() -> list:  # type: ignore[type-arg]
@@ -43,10 +26,12 @@ def speedup_extensions() -> list:  # type: ignore[type-arg]
     try:
         from Cython.Build import cythonize
     except ImportError:
+        if REQUIRED:
+            raise
         warnings.warn("duoweb: Cython is not installed; using pure Python", stacklevel=1)
         return []
     try:
-        return cythonize(
+        extensions = cythonize(
             sources,
             compiler_directives={
                 "language_level": "3",
@@ -58,12 +43,13 @@ def speedup_extensions() -> list:  # type: ignore[type-arg]
             quiet=True,
         )
     except Exception as exc:  # a Cython translation error: install the pure twins instead
+        if REQUIRED:
+            raise
         warnings.warn(f"duoweb: cythonize failed ({exc}); using pure Python", stacklevel=1)
         return []
+    for extension in extensions:  # set here: cythonize() drops it from a template Extension
+        extension.optional = not REQUIRED
+    return extensions
 
 
-setup(
-    ext_modules=speedup_extensions(),
-    cmdclass={"build_ext": OptionalBuildExt},
-    zip_safe=False,
-)
+setup(ext_modules=speedup_extensions(), zip_safe=False)

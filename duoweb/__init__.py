@@ -27,6 +27,7 @@ if TYPE_CHECKING:
     from duoweb.staticfiles import StaticFiles
     from duoweb.websockets import CloseCode, WebSocket, WebSocketDisconnect
 
+#: The package version; pyproject.toml reads it from here.
 __version__ = "0.1.0"
 
 #: Optional features, imported on first use (``from duoweb import CORSMiddleware`` works as

@@ -46,6 +46,7 @@ __all__ = [
     "parse_content_type",
     "parse_cookie",
     "parse_query",
+    "parse_qvalue",
 ]
 
 T = TypeVar("T")
@@ -483,8 +484,10 @@ def parse_content_length(value: str) -> int:
         raise InvalidContentLength(f"Content-Length too long ({len(value)} digits)") from None
 
 
-def _parse_qvalue(text: str) -> float | None:
+def parse_qvalue(text: str) -> float | None:
     """The RFC 9110 ``qvalue`` in ``text`` (0..1, at most 3 decimals), or None when malformed."""
+    if not isinstance(text, str):
+        raise TypeError("the q-value must be str")
     n = len(text)
     if n == 0 or n > 5 or (text[0] != "0" and text[0] != "1"):
         return None
@@ -519,7 +522,7 @@ def parse_accept(value: str) -> list[tuple[str, float, dict[str, str]]]:
         q = 1.0
         raw_q = params.pop("q", None)
         if raw_q is not None:
-            parsed = _parse_qvalue(raw_q)
+            parsed = parse_qvalue(raw_q)
             if parsed is not None:
                 q = parsed
         level = (main != "*") + (sub != "*")

@@ -33,9 +33,6 @@ __all__ = [
     "PRIORITY",
     "RouteDefinitionError",
     "Router",
-    "convert_float",
-    "convert_int",
-    "convert_uuid",
 ]
 
 #: Priority of the built-in kinds at one trie node; custom converters sit between float and str.

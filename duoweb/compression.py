@@ -16,7 +16,7 @@ from collections.abc import AsyncIterable, AsyncIterator, Awaitable, Callable, I
 from types import ModuleType
 from typing import Any, Final, Protocol
 
-from duoweb.headers import parse_content_type
+from duoweb.headers import parse_content_type, parse_qvalue
 from duoweb.requests import Request
 from duoweb.responses import Response
 from duoweb.streaming import Chunk, ChunkSource, FileResponse, StreamingResponse, as_bytes
@@ -244,15 +244,6 @@ def _codec(name: str, gzip_level: int, brotli_quality: int, zstd_level: int) -> 
 # --- negotiation ---------------------------------------------------------------------------
 
 
-def _parse_q(text: str) -> float | None:
-    """An RFC 9110 qvalue (0 to 1, at most three decimals), or None when malformed."""
-    whole, dot, decimals = text.partition(".")
-    if whole not in ("0", "1") or len(decimals) > 3 or (decimals and not decimals.isdigit()):
-        return None
-    value = float(whole + dot + decimals) if decimals else float(whole)
-    return value if value <= 1 else None
-
-
 def _parse_accept_encoding(value: str) -> dict[str, float]:
     """``{coding: q}`` from an Accept-Encoding value; malformed elements are ignored."""
     weights: dict[str, float] = {}
@@ -265,7 +256,7 @@ def _parse_accept_encoding(value: str) -> dict[str, float]:
         for param in params.split(";") if params else ():
             key, _, raw = param.partition("=")
             if key.strip().lower() == "q":
-                q = _parse_q(raw.strip())
+                q = parse_qvalue(raw.strip())
         if q is None:
             continue
         if coding == "x-gzip":

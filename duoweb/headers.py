@@ -19,6 +19,7 @@ if TYPE_CHECKING:
         parse_content_type,
         parse_cookie,
         parse_query,
+        parse_qvalue,
     )
 else:
     from duoweb import _select
@@ -35,6 +36,7 @@ else:
     parse_content_type = _impl.parse_content_type
     parse_cookie = _impl.parse_cookie
     parse_query = _impl.parse_query
+    parse_qvalue = _impl.parse_qvalue
 
 __all__ = [
     "Headers",
@@ -49,4 +51,5 @@ __all__ = [
     "parse_content_type",
     "parse_cookie",
     "parse_query",
+    "parse_qvalue",
 ]

@@ -20,7 +20,6 @@ __all__ = [
     "BodyParam",
     "carries_model",
     "carries_pydantic",
-    "decode_pydantic_json",
     "from_msgspec",
     "from_pydantic",
     "is_json_media_type",
@@ -40,19 +39,6 @@ def from_pydantic(errors: Sequence[Any], prefix: Loc) -> RequestValidationError:
         for error in errors
     ]
     return RequestValidationError(items)
-
-
-def decode_pydantic_json(model: Any, body: bytes, *, strict: bool = True) -> Any:
-    """Validate JSON ``body`` straight into pydantic ``model``: 400 if malformed, 422 if invalid."""
-    from pydantic import ValidationError  # only apps that use pydantic import it
-
-    try:
-        return model.model_validate_json(body, strict=strict)
-    except ValidationError as exc:
-        errors = exc.errors(include_url=False, include_input=False)
-        if any(error.get("type") == "json_invalid" for error in errors):
-            raise HTTPError(400, "Malformed JSON body.") from None
-        raise from_pydantic(errors, ("body",)) from None
 
 
 def is_json_media_type(media_type: str) -> bool:

@@ -10,12 +10,12 @@ from duoweb.errors import RequestValidationError, ValidationErrorItem
 
 Loc = tuple[str | int, ...]
 
-# msgspec reports where a value failed as a JSONPath suffix: "... - at `$.items[0].price`".
-# (Compiled on the first validation error.)
+# msgspec's ValidationError carries no structured data (as of 0.23): where and how a value
+# failed are read from its message. tests/test_msgspec_errors.py pins each wording read here.
+# Where: a JSONPath suffix, "... - at `$.items[0].price`"; a dict key shows as "[...]" and is
+# skipped. (Compiled on the first validation error.)
 _MSGSPEC_PATH = lazy_pattern(r" - at `\$(.*)`$")
-_MSGSPEC_STEP = lazy_pattern(r"\.([^.\[]+)|\[(\d+)\]|\[(?:'|\")(.*?)(?:'|\")\]")
-
-
+_MSGSPEC_STEP = lazy_pattern(r"\.([^.\[]+)|\[(\d+)\]|\[\.\.\.\]")
 _MSGSPEC_MISSING = lazy_pattern(r"^Object missing required field `(.*)`$")
 
 
@@ -27,8 +27,11 @@ def from_msgspec(exc: msgspec.ValidationError, prefix: Loc) -> RequestValidation
     if found:
         message = message[: found.start()]
         for step in _MSGSPEC_STEP.finditer(found.group(1)):
-            name, index, quoted = step.groups()
-            loc.append(int(index) if index is not None else short_loc_part(name or quoted or ""))
+            name, index = step.groups()
+            if index is not None:
+                loc.append(int(index))
+            elif name is not None:
+                loc.append(short_loc_part(name))
     message = without_echo(message)
     kind = (
         "type_error" if message.startswith("Expected `") and ", got `" in message else "value_error"

@@ -13,6 +13,8 @@ bash scripts/provision_redis.sh start || case "${CI:-}" in "" | 0 | false) ;; *)
 bash scripts/provision_system.sh || case "${CI:-}" in "" | 0 | false) ;; *) exit 1 ;; esac  # nginx, Chromium: likewise
 .venv/bin/python -m ruff check .
 .venv/bin/python -m ruff format --check .
+# cython-lint runs pycodestyle, which it finds on PATH: the one in .venv.
+PATH="$PWD/.venv/bin:$PATH" .venv/bin/cython-lint duoweb/_speedups/*.pyx duoweb/_speedups/*.pxd
 .venv/bin/python -m mypy --strict
 .venv/bin/python -m mkdocs build --strict --quiet
 echo "== pytest, compiled speedups"

@@ -15,6 +15,7 @@ from duoweb._headers_py import parse_content_length as parse_content_length
 from duoweb._headers_py import parse_content_type as parse_content_type
 from duoweb._headers_py import parse_cookie as parse_cookie
 from duoweb._headers_py import parse_query as parse_query
+from duoweb._headers_py import parse_qvalue as parse_qvalue
 
 __all__ = [
     "Headers",
@@ -32,4 +33,5 @@ __all__ = [
     "parse_content_type",
     "parse_cookie",
     "parse_query",
+    "parse_qvalue",
 ]

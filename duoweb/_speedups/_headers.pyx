@@ -1,4 +1,5 @@
-# cython: language_level=3, boundscheck=False, wraparound=False, cdivision=True, initializedcheck=False, embedsignature=True
+# cython: language_level=3, boundscheck=False, wraparound=False, cdivision=True
+# cython: initializedcheck=False, embedsignature=True
 """Compiled header, query and cookie parsing: the twin of ``duoweb._headers_py``.
 
 Same API, same results, same exception classes as the pure module (which is the typed source
@@ -41,6 +42,7 @@ __all__ = [
     "parse_content_type",
     "parse_cookie",
     "parse_query",
+    "parse_qvalue",
 ]
 
 
@@ -75,7 +77,9 @@ cdef unsigned char ATTR_CHAR[256]     # RFC 6265 path-value / domain: CHAR but C
 
 cdef void _init_tables() noexcept:
     cdef int i
-    cdef bytes tchars = b"!#$%&'*+-.^_`|~0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
+    cdef bytes tchars = (
+        b"!#$%&'*+-.^_`|~0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
+    )
     for i in range(256):
         TCHAR[i] = 0
         LOWER[i] = <unsigned char>i
@@ -138,7 +142,9 @@ cdef str _lower(str text):
     return text.translate(_ASCII_LOWER)
 
 
-cdef inline void _append_trimmed(list out, str text, Py_ssize_t a, Py_ssize_t b, int kind, void* data):
+cdef inline void _append_trimmed(
+    list out, str text, Py_ssize_t a, Py_ssize_t b, int kind, void* data
+):
     while a < b and _is_ows(PyUnicode_READ(kind, data, a)):
         a += 1
     while b > a and _is_ows(PyUnicode_READ(kind, data, b - 1)):
@@ -899,6 +905,12 @@ def parse_accept(str value not None):
     return _parse_accept(value)
 
 
+def parse_qvalue(str text not None):
+    """The RFC 9110 ``qvalue`` in ``text`` (0..1, at most 3 decimals), or None when malformed."""
+    cdef int milli = _qvalue_milli(text)
+    return None if milli < 0 else milli / 1000.0
+
+
 cdef dict _OFFERS = {}
 
 
@@ -949,7 +961,7 @@ def best_match(accept, offers):
     cdef list ranges
     cdef list split = []
     cdef tuple parsed, entry
-    cdef double best_q = 0.0, match_q, q
+    cdef double best_q = 0.0, match_q
     cdef int best_level = -1, best_count = -1, match_level, match_count, level
     cdef Py_ssize_t slash
     cdef str media_range, main, sub
@@ -999,7 +1011,10 @@ def best_match(accept, offers):
             continue
         if match_q > best_q or (
             match_q == best_q
-            and (match_level > best_level or (match_level == best_level and match_count > best_count))
+            and (
+                match_level > best_level
+                or (match_level == best_level and match_count > best_count)
+            )
         ):
             best = offer
             best_q = match_q

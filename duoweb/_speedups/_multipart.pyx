@@ -1,4 +1,5 @@
-# cython: language_level=3, boundscheck=False, wraparound=False, cdivision=True, initializedcheck=False, embedsignature=True
+# cython: language_level=3, boundscheck=False, wraparound=False, cdivision=True
+# cython: initializedcheck=False, embedsignature=True
 """Compiled streaming multipart/form-data push parser: the twin of ``duoweb._multipart_py``.
 
 Same API, same events, same exception classes and messages as the pure module (the typed
@@ -126,7 +127,9 @@ cdef class MultipartParser:
         cdef int state = self._state
         if state == _DONE:
             return events
-        cdef bytes buffer = self._carry + <bytes>chunk if PyBytes_GET_SIZE(self._carry) else <bytes>chunk
+        cdef bytes buffer = (
+            self._carry + <bytes>chunk if PyBytes_GET_SIZE(self._carry) else <bytes>chunk
+        )
         cdef Py_ssize_t size = PyBytes_GET_SIZE(buffer)
         cdef bytes delimiter = self._delimiter
         cdef Py_ssize_t dsize = PyBytes_GET_SIZE(delimiter)
@@ -174,7 +177,9 @@ cdef class MultipartParser:
             elif state == _HEADERS:
                 end = _find(data, offset + self._scanned, size, b"\r\n", 2)
                 if end < 0:
-                    if memchr(data + offset + self._scanned, 10, size - offset - self._scanned) != NULL:
+                    if memchr(
+                        data + offset + self._scanned, 10, size - offset - self._scanned
+                    ) != NULL:
                         raise MalformedMultipart(_LF_IN_HEADERS)
                     if self._header_size + size - offset > self._max_header_size:
                         raise PartHeadersTooLarge("A part's header section is too large.")

@@ -1,4 +1,5 @@
-# cython: language_level=3, boundscheck=False, wraparound=False, cdivision=True, initializedcheck=False, nonecheck=False, embedsignature=True, binding=False
+# cython: language_level=3, boundscheck=False, wraparound=False, cdivision=True
+# cython: initializedcheck=False, nonecheck=False, embedsignature=True, binding=False
 """Compiled router: the same behaviour as ``duoweb._router_py``, with the lookup in C.
 
 Registration (``add``, ``add_converter``, ``routes``) delegates to the pure twin so both accept
@@ -377,7 +378,7 @@ cdef inline uint64_t _hash_segment(int kind, const void* data, Py_ssize_t start,
     """
     cdef uint64_t h = MIX_1 ^ (<uint64_t>length * MIX_2)
     cdef uint64_t word = 0
-    cdef Py_ssize_t j
+    cdef Py_ssize_t j, k
     cdef int shift = 0
     cdef unsigned int c
     cdef const unsigned char* bytes_
@@ -405,8 +406,8 @@ cdef inline uint64_t _hash_segment(int kind, const void* data, Py_ssize_t start,
         c = PyUnicode_READ(kind, data, start + j)
         if c > 255:
             h = FNV_OFFSET
-            for j in range(length):
-                h = (h ^ PyUnicode_READ(kind, data, start + j)) * FNV_PRIME
+            for k in range(length):  # from the start again, per code point
+                h = (h ^ PyUnicode_READ(kind, data, start + k)) * FNV_PRIME
             return _finish(h ^ 1)
         word |= (<uint64_t>c) << shift
         shift += 8

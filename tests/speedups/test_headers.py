@@ -407,6 +407,33 @@ def test_parse_accept_qvalues(headers_impl: ModuleType, q: str, expected: float)
     assert headers_impl.parse_accept(f"text/plain;q={q}") == [("text/plain", expected, {})]
 
 
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("0", 0.0),
+        ("0.", 0.0),
+        ("0.5", 0.5),
+        ("0.001", 0.001),
+        ("1", 1.0),
+        ("1.000", 1.0),
+        ("1.001", None),
+        ("1.5", None),
+        ("2", None),
+        ("0.1234", None),
+        (".5", None),
+        ("", None),
+        ("0.\u0663", None),  # a non-ASCII digit
+    ],
+)
+def test_parse_qvalue(headers_impl: ModuleType, text: str, expected: float | None) -> None:
+    assert headers_impl.parse_qvalue(text) == expected
+
+
+def test_parse_qvalue_rejects_other_types(headers_impl: ModuleType) -> None:
+    with pytest.raises(TypeError):
+        headers_impl.parse_qvalue(None)
+
+
 def test_parse_accept_skips_invalid_ranges(headers_impl: ModuleType) -> None:
     assert headers_impl.parse_accept("*/html, text, /x, , TEXT/Plain ;Q=0.5;Level=1") == [
         ("text/plain", 0.5, {"level": "1"})
