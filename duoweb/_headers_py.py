@@ -20,7 +20,7 @@ from collections.abc import (
     ValuesView,
 )
 from datetime import UTC, datetime
-from typing import Any, Literal, TypeVar, overload
+from typing import Any, Literal, TypeVar, cast, overload
 from urllib.parse import unquote_to_bytes
 
 from duoweb._header_errors import (
@@ -123,7 +123,8 @@ class Headers(Mapping[str, str]):
 
     def __init__(self, fields: Mapping[str, str] | Iterable[tuple[str, str]] = ()) -> None:
         """Build a view from ``(name, value)`` string pairs or a mapping (tests, tools)."""
-        pairs = fields.items() if isinstance(fields, Mapping) else fields
+        # A Mapping here is the Mapping[str, str] arm (isinstance cannot check the parameters).
+        pairs = cast("Mapping[str, str]", fields).items() if isinstance(fields, Mapping) else fields
         combined: dict[str, str] = {}
         for name, value in pairs:
             if not isinstance(name, str) or not isinstance(value, str):
@@ -178,6 +179,8 @@ class Headers(Mapping[str, str]):
     @overload
     def get(self, name: str) -> str | None: ...
     @overload
+    def get(self, name: str, default: str) -> str: ...
+    @overload
     def get(self, name: str, default: T) -> str | T: ...
     def get(self, name: str, default: object = None) -> object:
         """The field's value (repeats joined with ","), or ``default`` when absent."""
@@ -226,7 +229,8 @@ class Headers(Mapping[str, str]):
         if isinstance(other, Headers):
             return self._map == other._map
         if isinstance(other, Mapping):
-            return self._map == dict(other.items())
+            theirs = cast("Mapping[object, object]", other)  # isinstance leaves the types open
+            return self._map == dict(theirs.items())
         return NotImplemented
 
     __hash__ = None  # type: ignore[assignment]
@@ -263,6 +267,8 @@ class QueryParams(Mapping[str, str]):
 
     @overload
     def get(self, name: str) -> str | None: ...
+    @overload
+    def get(self, name: str, default: str) -> str: ...
     @overload
     def get(self, name: str, default: T) -> str | T: ...
     def get(self, name: str, default: object = None) -> object:
@@ -316,7 +322,8 @@ class QueryParams(Mapping[str, str]):
         if isinstance(other, QueryParams):
             return self._items == other._items
         if isinstance(other, Mapping):
-            return self._first == dict(other.items())
+            theirs = cast("Mapping[object, object]", other)  # isinstance leaves the types open
+            return self._first == dict(theirs.items())
         return NotImplemented
 
     __hash__ = None  # type: ignore[assignment]

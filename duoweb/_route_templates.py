@@ -89,7 +89,8 @@ def _fail(template: str, problem: str) -> RouteDefinitionError:
 
 def parse_template(template: str) -> tuple[Segment, ...]:
     """Split ``template`` into segments, checking its syntax; kinds are only what it spells out."""
-    if not isinstance(template, str):
+    # Apps without a type checker may pass anything: a non-str is refused with a clear error.
+    if not isinstance(template, str):  # pyright: ignore[reportUnnecessaryIsInstance]
         raise RouteDefinitionError(f"route template must be a str, got {template!r}")
     return _parse(template)
 
@@ -138,7 +139,8 @@ def resolve_template(
 ) -> tuple[Segment, ...]:
     """Parse ``template`` and give every parameter its kind (param_types, template, or "str")."""
     segments = parse_template(template)
-    types = dict(param_types) if param_types else {}
+    # Values are checked below: apps without a type checker may give any object as a kind.
+    types: dict[str, object] = dict(param_types) if param_types else {}
     names = {seg.name for seg in segments if seg.name is not None}
     extra = sorted(set(types) - names)
     if extra:
@@ -232,7 +234,7 @@ def build_path(
     missing = [name for name in names if name not in params]
     extra = sorted(set(params) - set(names))
     if missing or extra:
-        parts = []
+        parts: list[str] = []
         if missing:
             parts.append(f"missing {', '.join(missing)}")
         if extra:

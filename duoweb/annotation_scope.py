@@ -1,6 +1,6 @@
 """The part of a defining scope that a handler's postponed annotations need, and no more.
 
-Registration reads the caller's locals (``sys._getframe(1).f_locals``) so that string
+Registration reads the caller's locals (its frame's ``f_locals``) so that string
 annotations may name classes and providers local to an app factory. Keeping that whole
 mapping would keep every local of the factory alive as long as the app (a database handle,
 a large configuration): :func:`annotation_scope` keeps only the names the annotations use,
@@ -16,6 +16,7 @@ from collections.abc import Callable, Iterator, Mapping
 from typing import Any
 
 from duoweb.dependencies import Depends
+from duoweb.type_guards import is_dict
 
 __all__ = ["annotation_scope"]
 
@@ -53,7 +54,7 @@ def annotation_scope(
 def _names_used(function: Any) -> Iterator[str]:
     """Every identifier the function's annotations mention (in strings at any depth)."""
     annotations = getattr(inspect.unwrap(function), "__annotations__", None)
-    if not isinstance(annotations, dict):
+    if not is_dict(annotations):
         return
     for annotation in annotations.values():
         yield from _names_in(annotation)

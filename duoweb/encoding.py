@@ -7,7 +7,7 @@ from typing import Any
 import msgspec
 
 
-def _encode_extra(value: Any) -> Any:
+def _encode_extra(value: object) -> Any:
     """Msgspec's hook for types it does not know: pydantic models dump themselves."""
     dump = getattr(value, "model_dump", None)
     if dump is not None and hasattr(type(value), "__pydantic_serializer__"):

@@ -51,7 +51,8 @@ class AllowedHosts:
     __slots__ = ("_any", "_exact", "_suffixes")
 
     def __init__(self, patterns: str | Iterable[str]) -> None:
-        items = [patterns] if isinstance(patterns, str) else list(patterns)
+        # Items are checked below: apps without a type checker may give any object.
+        items: list[object] = [patterns] if isinstance(patterns, str) else list(patterns)
         if not items:
             raise ValueError("allowed_hosts: give at least one host pattern (or '*')")
         self._any = False

@@ -27,8 +27,10 @@ T = TypeVar("T")
 #: bare generator function, sync or async, is taken as if decorated).
 LifespanFactory = Callable[
     ["App"],
-    "AbstractContextManager[Any] | AbstractAsyncContextManager[Any] "
-    "| Iterator[Any] | AsyncIterator[Any]",
+    AbstractContextManager[Any]
+    | AbstractAsyncContextManager[Any]
+    | Iterator[Any]
+    | AsyncIterator[Any],
 ]
 
 

@@ -13,7 +13,7 @@ from __future__ import annotations
 import os
 import time
 from collections.abc import Awaitable, Callable, Sequence
-from typing import Any, Final
+from typing import Any, Final, cast
 
 from prometheus_client import (
     CONTENT_TYPE_LATEST,
@@ -22,11 +22,18 @@ from prometheus_client import (
     Gauge,
     Histogram,
     generate_latest,
+    multiprocess,
 )
-from prometheus_client.multiprocess import MultiProcessCollector, mark_process_dead
+from prometheus_client.multiprocess import MultiProcessCollector
 
 from duoweb.requests import Request
 from duoweb.responses import Response
+
+#: prometheus-client leaves this one unannotated (``(pid, path=None)``); the cast types it.
+mark_process_dead = cast(
+    "Callable[[int, str | None], None]",
+    multiprocess.mark_process_dead,  # pyright: ignore[reportUnknownMemberType]
+)
 
 __all__ = [
     "UNMATCHED",
@@ -79,7 +86,7 @@ def gunicorn_child_exit(server: Any, worker: Any) -> None:
     """
     directory = multiprocess_dir()
     if directory:
-        mark_process_dead(worker.pid, directory)  # type: ignore[no-untyped-call]
+        mark_process_dead(worker.pid, directory)
 
 
 class _Series:

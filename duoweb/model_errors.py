@@ -18,6 +18,7 @@ import msgspec
 from duoweb.echoed_input import quoted_input
 from duoweb.errors import ValidationErrorItem
 from duoweb.msgspec_errors import from_msgspec
+from duoweb.type_guards import is_dict, is_list
 
 Loc = tuple[str | int, ...]
 
@@ -46,7 +47,7 @@ def every_error(
     ``__post_init__``): the caller then reports msgspec's own first error.
     """
     model = _model_of(annotation)
-    if model is not None and isinstance(value, dict):
+    if model is not None and is_dict(value):
         errors: list[ValidationErrorItem] = []
         known: set[str] = set()
         for field in model.fields:
@@ -72,7 +73,7 @@ def every_error(
                     errors.append(ValidationErrorItem(prefix, message, "value_error"))
         return errors
     item = _list_item(annotation)
-    if item is not None and isinstance(value, list) and _model_of(item) is not None:
+    if item is not None and is_list(value) and _model_of(item) is not None:
         found: list[ValidationErrorItem] = []
         for index, element in enumerate(value):
             found.extend(every_error(element, item, (*prefix, index), strict=strict))
@@ -111,9 +112,10 @@ def _model_of(annotation: Any) -> _Model | None:
 
     A Struct encoded as an array, or tagged (part of a union), is left to msgspec whole.
     """
-    model = _without_annotated(annotation)
-    if not isinstance(model, type):
+    unwrapped = _without_annotated(annotation)
+    if not isinstance(unwrapped, type):
         return None
+    model: type[object] = unwrapped
     try:
         hints = typing.get_type_hints(model, include_extras=True)
     except Exception:  # an annotation that does not resolve: msgspec reports it as is
@@ -123,10 +125,9 @@ def _model_of(annotation: Any) -> _Model | None:
         if config.array_like or config.tag is not None:
             return None
         info = msgspec.inspect.type_info(model)
-        fields = [
-            _Field(f.encode_name, hints.get(f.name, Any), f.required)
-            for f in info.fields  # type: ignore[attr-defined]
-        ]
+        if not isinstance(info, msgspec.inspect.StructType):  # what a Struct class always gets
+            return None
+        fields = [_Field(f.encode_name, hints.get(f.name, Any), f.required) for f in info.fields]
         return _Model(fields, config.forbid_unknown_fields)
     if dataclasses.is_dataclass(model):
         return _Model(

@@ -25,6 +25,7 @@ from duoweb.openapi_v30 import convert_document
 from duoweb.params import ScalarParam, split_annotated, strip_optional
 from duoweb.responses import JSONResponse, Response
 from duoweb.routing import RouteDefinitionError, template_parameters
+from duoweb.type_guards import is_dict
 
 if TYPE_CHECKING:
     from duoweb.app import App
@@ -327,7 +328,7 @@ class _Builder:
             if status >= 400:
                 response["content"] = _response_content(PROBLEM_MEDIA_TYPE, self.problem)
             return response
-        if isinstance(documented, dict):
+        if is_dict(documented):
             return dict(documented)  # a Response Object written by hand
         if isinstance(documented, type) and issubclass(documented, Response):
             return _response_class_content(documented, {"description": status_phrase(status)})

@@ -14,11 +14,15 @@ import enum
 import logging
 import re
 import typing
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal, cast
 
 import msgspec
 
 from duoweb.models import carries_pydantic
+from duoweb.type_guards import is_dict, is_list
+
+if TYPE_CHECKING:
+    from pydantic import BaseModel
 
 Mode = Literal["validation", "serialization"]
 Schema = dict[str, Any]
@@ -167,7 +171,7 @@ def _add_formats(info: Any, schema: Any) -> None:
     test generators then send any string. ``date-time`` (offset required) is a subset of what
     duoweb accepts, so every value the document promises is accepted.
     """
-    if not isinstance(schema, dict) or "$ref" in schema:
+    if not is_dict(schema) or "$ref" in schema:
         return
     if isinstance(info, msgspec.inspect.Metadata):
         _add_formats(info.type, schema)
@@ -294,9 +298,10 @@ def _walk_pydantic(annotation: Any, found: dict[Any, None]) -> None:
     if isinstance(annotation, type) and annotation not in found:
         hints: dict[str, Any] = {}
         if hasattr(annotation, "__pydantic_validator__") and hasattr(annotation, "model_fields"):
-            found[annotation] = None
-            hints = {name: f.annotation for name, f in annotation.model_fields.items()}
-        elif dataclasses.is_dataclass(annotation) or typing.is_typeddict(annotation):
+            model = cast("type[BaseModel]", annotation)  # a pydantic model, by its attributes
+            found[model] = None
+            hints = {name: f.annotation for name, f in model.model_fields.items()}
+        elif typing.is_typeddict(annotation) or dataclasses.is_dataclass(annotation):
             found[annotation] = None
             try:
                 hints = typing.get_type_hints(annotation)
@@ -398,13 +403,13 @@ def _unused(name: str, used: set[str]) -> str:
 
 def _rewrite(schema: Any, rename: dict[str, str]) -> Any:
     """A copy of ``schema`` whose component ``$ref`` names follow ``rename``."""
-    if isinstance(schema, dict):
+    if is_dict(schema):
         copied = {key: _rewrite(value, rename) for key, value in schema.items()}
         ref = copied.get("$ref")
         if isinstance(ref, str) and ref.startswith(REF_PREFIX):
             raw = ref[len(REF_PREFIX) :]
             copied["$ref"] = REF_PREFIX + rename.get(raw, raw)
         return copied
-    if isinstance(schema, list):
+    if is_list(schema):
         return [_rewrite(item, rename) for item in schema]
     return schema

@@ -13,6 +13,8 @@ from __future__ import annotations
 import copy
 from typing import Any
 
+from duoweb.type_guards import is_dict, is_list
+
 Schema = dict[str, Any]
 
 # Keywords 3.0's Schema Object does not have; dropping them only loosens the schema.
@@ -58,7 +60,7 @@ def convert_schema(schema: Any) -> Any:
     """A JSON Schema 2020-12 (OpenAPI 3.1) schema as an OpenAPI 3.0 Schema Object."""
     if isinstance(schema, bool):
         return {} if schema else {"not": {}}
-    if not isinstance(schema, dict):
+    if not is_dict(schema):
         return schema
     source = dict(schema)
     out: Schema = {}
@@ -67,7 +69,7 @@ def convert_schema(schema: Any) -> Any:
     # Unions with null.
     for key in ("anyOf", "oneOf"):
         members = source.get(key)
-        if isinstance(members, list) and any(_is_null(m) for m in members):
+        if is_list(members) and any(_is_null(m) for m in members):
             rest = [m for m in members if not _is_null(m)]
             nullable = True
             del source[key]
@@ -82,7 +84,7 @@ def convert_schema(schema: Any) -> Any:
                 source[key] = rest
 
     kind = source.pop("type", None)
-    if isinstance(kind, list):
+    if is_list(kind):
         kinds = [k for k in kind if k != "null"]
         nullable = nullable or len(kinds) < len(kind)
         if len(kinds) == 1:
@@ -212,7 +214,7 @@ def convert_document(document: dict[str, Any]) -> dict[str, Any]:
     info = dict(source["info"])
     info.pop("summary", None)
     license_ = info.get("license")
-    if isinstance(license_, dict):
+    if is_dict(license_):
         license_.pop("identifier", None)
     out["info"] = info
     for key in ("servers", "tags", "security", "externalDocs"):

@@ -23,6 +23,7 @@ import msgspec
 from duoweb._route_templates import INT_MAX, INT_MIN
 from duoweb.echoed_input import without_echo
 from duoweb.errors import ValidationErrorItem
+from duoweb.type_guards import is_list
 
 Source = Literal["query", "header", "cookie", "form"]
 
@@ -203,7 +204,7 @@ def constraints_from(metadata: tuple[Any, ...]) -> dict[str, Any]:
             # annotated-types objects (Ge, Le, MinLen, …) and pydantic FieldInfo (its .metadata
             # holds annotated-types objects) expose the same attribute names.
             nested = getattr(item, "metadata", None)
-            if isinstance(nested, list):
+            if is_list(nested):
                 found.update(constraints_from(tuple(nested)))
             for key in _CONSTRAINTS:
                 value = getattr(item, key, None)
@@ -295,10 +296,12 @@ class Extractor(Protocol):
     @property
     def name(self) -> str:
         """The handler parameter it fills."""
+        ...
 
     @property
     def source(self) -> str:
         """Where it is read from: "query", "header", "cookie" or "form"."""
+        ...
 
     def extract(self, request: Any, errors: list[ValidationErrorItem]) -> Any:
         """The value for the handler; a failed check is added to ``errors``."""
@@ -329,6 +332,8 @@ class ScalarParam(msgspec.Struct, frozen=True):
     #: An int's (or each list item's) inclusive range: the handler's ge/gt/le/lt, else signed
     #: 64 bits (what a path int and a database column hold); outside it is a 422.
     int_range: tuple[int, int] = (INT_MIN, INT_MAX)
+    #: The default is a list: each request that uses it gets its own copy.
+    list_default: bool = False
 
     def extract(self, request: Any, errors: list[ValidationErrorItem]) -> Any:
         """The converted value, or the default; a failure is added to ``errors``."""
@@ -356,8 +361,7 @@ class ScalarParam(msgspec.Struct, frozen=True):
             if self.required:
                 errors.append(ValidationErrorItem((source, self.key), "Field required", "missing"))
                 return None
-            default = self.default
-            return list(default) if isinstance(default, list) else default
+            return list(self.default) if self.list_default else self.default
         if self.plain_text:
             return raw
         try:
@@ -418,6 +422,7 @@ def scalar_param(
         multi=multi,
         required=not has_default and not optional,
         default=default if has_default else None,
+        list_default=has_default and isinstance(default, list),
         plain_text=inner is str and not constraints,
         int_text=_is_int_type(element),
         strict_text=_is_text_encoded(element),

@@ -136,16 +136,16 @@ class RateLimiter:
         self.storage.reset()
 
 
-_DEFAULT_LIMITER: RateLimiter | None = None
+_default: RateLimiter | None = None
 _NUMBERS = itertools.count(1)
 
 
 def default_limiter() -> RateLimiter:
     """The process-wide in-memory limiter used when none is given."""
-    global _DEFAULT_LIMITER
-    if _DEFAULT_LIMITER is None:
-        _DEFAULT_LIMITER = RateLimiter()
-    return _DEFAULT_LIMITER
+    global _default
+    if _default is None:
+        _default = RateLimiter()
+    return _default
 
 
 class RateLimit:

@@ -6,7 +6,7 @@ One module keeps both classes' options in sync: each decorator builds a ``RouteS
 
 from __future__ import annotations
 
-import sys
+import inspect
 from collections.abc import Callable, Iterable, Mapping
 from typing import TYPE_CHECKING, Any, TypeVar
 
@@ -68,13 +68,14 @@ class WebSocketSpec(msgspec.Struct, frozen=True):
     allowed_origins: Any = None
 
 
-def checked_dependencies(dependencies: Iterable[Depends]) -> tuple[Depends, ...]:
+def checked_dependencies(dependencies: Iterable[object]) -> tuple[Depends, ...]:
     """``dependencies`` as a tuple, refusing anything but ``Depends(...)`` markers."""
-    found = tuple(dependencies)
-    for item in found:
+    found: list[Depends] = []
+    for item in dependencies:
         if not isinstance(item, Depends):
             raise TypeError(f"dependencies= takes Depends(...) markers, got {item!r}")
-    return found
+        found.append(item)
+    return tuple(found)
 
 
 class RouteDecorators:
@@ -137,7 +138,9 @@ class RouteDecorators:
         def register(handler: H) -> H:
             # The frame applying the decorator, whichever class this method belongs to: only
             # the names the annotations use are kept (an app factory's other locals may go).
-            scope = annotation_scope(handler, sys._getframe(1).f_locals)
+            frame = inspect.currentframe()  # this function's; f_back applied the decorator
+            caller = frame.f_back if frame is not None else None
+            scope = annotation_scope(handler, caller.f_locals if caller is not None else None)
             self.add_route(
                 RouteSpec(
                     handler,
@@ -211,6 +214,8 @@ class RouteDecorators:
             origins = AllowedOrigins(allowed_origins, "allowed_origins")
 
         def register(handler: H) -> H:
+            frame = inspect.currentframe()  # this function's; f_back applied the decorator
+            caller = frame.f_back if frame is not None else None
             self.add_websocket(
                 WebSocketSpec(
                     handler,
@@ -218,7 +223,9 @@ class RouteDecorators:
                     name=name,
                     max_message_size=max_message_size,
                     dependencies=route_dependencies,
-                    localns=annotation_scope(handler, sys._getframe(1).f_locals),
+                    localns=annotation_scope(
+                        handler, caller.f_locals if caller is not None else None
+                    ),
                     allowed_origins=origins,
                 )
             )

@@ -404,7 +404,8 @@ class StaticFiles:
         media_types: Mapping[str, str] | None = None,
         chunk_size: int = 64 * 1024,
     ) -> None:
-        root = os.path.realpath(os.fspath(directory))
+        path: str = os.fspath(directory)
+        root = os.path.realpath(path)
         if not os.path.isdir(root):
             raise NotADirectoryError(f"StaticFiles needs a directory, not {directory!r}")
         if index is not None and (

@@ -248,8 +248,9 @@ class WebSocketSession:
         if message["type"] == "websocket.close":
             from duoweb.websockets import WebSocketDisconnect
 
-            self.close_code = message.get("code", 1000)
-            raise WebSocketDisconnect(self.close_code, message.get("reason") or "")
+            code: int = message.get("code", 1000)
+            self.close_code = code
+            raise WebSocketDisconnect(code, message.get("reason") or "")
         return message.get(key)
 
     def send_text(self, data: str) -> None:
