@@ -1,4 +1,4 @@
-"""The multipart/form-data push parser: the implementation chosen by duoweb._select, re-exported."""
+"""The form body parsers (multipart push parser, urlencoded): duoweb._select's pick, re-exported."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING
 from duoweb._multipart_errors import MalformedMultipart, PartHeadersTooLarge, TooManyParts
 
 if TYPE_CHECKING:
-    from duoweb._multipart_py import MultipartParser, PartHead, parse_disposition
+    from duoweb._multipart_py import MultipartParser, PartHead, parse_disposition, parse_urlencoded
 else:
     from duoweb import _select
 
@@ -15,6 +15,7 @@ else:
     MultipartParser = _impl.MultipartParser
     PartHead = tuple
     parse_disposition = _impl.parse_disposition
+    parse_urlencoded = _impl.parse_urlencoded
 
 __all__ = [
     "MalformedMultipart",
@@ -23,4 +24,5 @@ __all__ = [
     "PartHeadersTooLarge",
     "TooManyParts",
     "parse_disposition",
+    "parse_urlencoded",
 ]

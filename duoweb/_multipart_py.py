@@ -8,9 +8,14 @@ boundary, so at most a delimiter's length is held between chunks. A header secti
 until complete, within ``max_header_size``. Work is linear in the input for any chunking:
 each byte is searched a bounded number of times. Errors are the classes in
 ``duoweb._multipart_errors``, their messages said for the client.
+
+``parse_urlencoded`` is the other form body, application/x-www-form-urlencoded, parsed
+whole into its ``(name, value)`` pairs.
 """
 
 from __future__ import annotations
+
+from urllib.parse import unquote_to_bytes
 
 from duoweb._multipart_errors import MalformedMultipart, PartHeadersTooLarge, TooManyParts
 
@@ -21,6 +26,7 @@ __all__ = [
     "PartHeadersTooLarge",
     "TooManyParts",
     "parse_disposition",
+    "parse_urlencoded",
 ]
 
 #: (name, filename, content_type, Content-Disposition value, header list) of one part.
@@ -305,3 +311,35 @@ def _unquote(raw: str, filename: bool) -> str:
     if filename and (raw[1:3] == ":\\" or raw[:2] == "\\\\"):
         raw = raw.rpartition("\\")[2]  # a full Windows path, as old browsers sent it
     return raw
+
+
+def parse_urlencoded(body: bytes, max_fields: int) -> list[tuple[str, str]]:
+    """The ``(name, value)`` pairs of an urlencoded body, in order; TooManyParts past the bound.
+
+    Fields are separated by ``&`` (empty ones skipped), a name from its value by the first
+    ``=`` (none: the value is empty). In both, ``+`` is a space and ``%XX`` a byte (a ``%``
+    not followed by two hex digits stays as it is); the bytes are UTF-8, an invalid sequence
+    becoming U+FFFD. Linear: each byte is looked at a bounded number of times.
+    """
+    pairs: list[tuple[str, str]] = []
+    size = len(body)
+    start = 0
+    while start < size:
+        end = body.find(b"&", start)
+        if end < 0:
+            end = size
+        if end > start:
+            if len(pairs) >= max_fields:
+                raise TooManyParts("The form has too many fields.")
+            equals = body.find(b"=", start, end)
+            if equals < 0:
+                pairs.append((_form_text(body[start:end]), ""))
+            else:
+                pairs.append((_form_text(body[start:equals]), _form_text(body[equals + 1 : end])))
+        start = end + 1
+    return pairs
+
+
+def _form_text(raw: bytes) -> str:
+    """One urlencoded name or value decoded: ``+`` first, so an encoded ``%2B`` stays a plus."""
+    return unquote_to_bytes(raw.replace(b"+", b" ")).decode("utf-8", "replace")

@@ -2,14 +2,15 @@
 
 Multipart is parsed by duoweb's own streaming push parser (duoweb._multipart: compiled,
 with a pure-Python twin), fed chunk by chunk from the request's body reader; file parts go to
-their spool as they are parsed, so no file is ever whole in memory. Every malformation is a
-400 problem saying what is wrong, every limit a 413.
+their spool as they are parsed, so no file is ever whole in memory. An urlencoded body is
+gathered and split into its fields by the same module's ``parse_urlencoded``. Every
+malformation is a 400 problem saying what is wrong, every limit a 413.
 """
 
 from __future__ import annotations
 
 import re
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, cast
 from urllib.parse import unquote_to_bytes
 
 from duoweb._multipart import (
@@ -18,11 +19,12 @@ from duoweb._multipart import (
     PartHead,
     PartHeadersTooLarge,
     TooManyParts,
+    parse_urlencoded,
 )
 from duoweb.errors import HTTPError
 from duoweb.form_linebreaks import LineBreakFraming, uses_bare_lf
 from duoweb.formdata import FormData, FormLimits, UploadFile
-from duoweb.headers import Headers, TooManyQueryParameters, parse_content_type, parse_query
+from duoweb.headers import Headers, parse_content_type
 
 if TYPE_CHECKING:
     from duoweb.requests import Request
@@ -73,6 +75,7 @@ class FormBuilder:
         self._pending: list[bytes] = []
         self._pending_size = 0
         self._files = 0
+        self._uploads: dict[str, list[UploadFile]] = {}  # the files in _items, by name
         self._name = ""
         self._upload: UploadFile | None = None
         self._text = bytearray()
@@ -124,33 +127,33 @@ class FormBuilder:
                     "(wrong boundary, or not multipart at all).",
                 )
             raise HTTPError(400, "The multipart body ends before its final boundary (truncated?).")
-        for _, value in self._items:
-            if isinstance(value, UploadFile):
-                value.file.seek(0)
-        return FormData(self._items)
+        for uploads in self._uploads.values():
+            for upload in uploads:
+                upload.file.seek(0)
+        return FormData(self._items, None, self._uploads)
 
     def abort(self) -> None:
         """Close every file collected so far (the request failed or the client left)."""
         if self._upload is not None:
             self._upload.close()
-        for _, value in self._items:
-            if isinstance(value, UploadFile):
-                value.close()
+        for uploads in self._uploads.values():
+            for upload in uploads:
+                upload.close()
 
     # --- urlencoded ------------------------------------------------------------------------
 
     def _urlencoded(self, body: bytes) -> FormData:
         limits = self.limits
         try:
-            fields = parse_query(body, limits.max_parts)
-        except TooManyQueryParameters:
+            pairs = parse_urlencoded(body, limits.max_parts)
+        except TooManyParts:
             raise HTTPError(413, f"The form has more than {limits.max_parts} fields.") from None
         largest = limits.max_field_size
         if len(body) > largest:  # else no field can be larger: nothing to check
-            for name, value in fields.multi_items():
+            for name, value in pairs:
                 if len(value) > largest:
                     raise _field_too_large(name, largest)
-        return FormData.from_fields(fields)
+        return FormData(cast("list[tuple[str, str | UploadFile]]", pairs), None, {})
 
     # --- multipart -------------------------------------------------------------------------
 
@@ -216,6 +219,7 @@ class FormBuilder:
         upload = self._upload
         if upload is not None:
             self._items.append((self._name, upload))
+            self._uploads.setdefault(self._name, []).append(upload)
             self._upload = None
             if upload.size <= self.limits.spool_size:  # still in memory: count it
                 self._in_memory += upload.size

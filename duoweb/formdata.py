@@ -109,7 +109,7 @@ class FormData:
     ``multi_items()`` gives every ``(name, value)`` pair, repeats included.
     """
 
-    __slots__ = ("_files", "_items", "fields")
+    __slots__ = ("_fields", "_files", "_items")
 
     #: Marks the type for duoweb's signature planning (no import needed to recognise it).
     __duoweb_form__ = True
@@ -118,29 +118,42 @@ class FormData:
         self,
         items: list[tuple[str, str | UploadFile]] | None = None,
         fields: QueryParams | None = None,
+        files: dict[str, list[UploadFile]] | None = None,
     ) -> None:
+        """The form of ``items``; ``fields`` and ``files``, when the caller already has them.
+
+        ``fields`` (the text fields as a mapping) is otherwise built on first use, and
+        ``files`` (every UploadFile by name, in order) found in ``items``.
+        """
         items = [] if items is None else items
         self._items = items
-        #: The text fields only, as a multi-valued mapping.
-        self.fields = (
-            fields
-            if fields is not None
-            else QueryParams((name, value) for name, value in items if isinstance(value, str))
-        )
-        files: dict[str, list[UploadFile]] = {}
-        for name, value in items:
-            if isinstance(value, UploadFile):
-                files.setdefault(name, []).append(value)
+        self._fields = fields
+        if files is None:
+            files = {}
+            for name, value in items:
+                if isinstance(value, UploadFile):
+                    files.setdefault(name, []).append(value)
         self._files = files
 
     @classmethod
     def from_fields(cls, fields: QueryParams) -> FormData:
         """A form of text fields only (an urlencoded body)."""
-        form = cls.__new__(cls)
-        form._items = list(fields.multi_items())
-        form.fields = fields
-        form._files = {}
-        return form
+        return cls(list(fields.multi_items()), fields, {})
+
+    @property
+    def fields(self) -> QueryParams:
+        """The text fields only, as a multi-valued mapping (built on first use)."""
+        fields = self._fields
+        if fields is None:
+            items = self._items
+            if self._files:
+                fields = QueryParams(
+                    (name, value) for name, value in items if isinstance(value, str)
+                )
+            else:  # no files: every value is text
+                fields = QueryParams(items)  # type: ignore[arg-type]
+            self._fields = fields
+        return fields
 
     def files(self, name: str) -> list[UploadFile]:
         """Every file uploaded under ``name``, in order."""

@@ -278,9 +278,9 @@ class _RawForm:
 
     def answer(self) -> bytes:
         if self.parser is None:
-            from duoweb.headers import parse_query
+            from duoweb._multipart import parse_urlencoded
 
-            return b"%d" % len(parse_query(b"".join(self.chunks), MANY).multi_items())
+            return b"%d" % len(parse_urlencoded(b"".join(self.chunks), MANY))
         assert self.parser.complete
         if self.path == "/upload":
             spool = self.items[0][1]

@@ -5,6 +5,7 @@ from duoweb._multipart_py import MultipartParser as MultipartParser
 from duoweb._multipart_py import PartHeadersTooLarge as PartHeadersTooLarge
 from duoweb._multipart_py import TooManyParts as TooManyParts
 from duoweb._multipart_py import parse_disposition as parse_disposition
+from duoweb._multipart_py import parse_urlencoded as parse_urlencoded
 
 __all__ = [
     "MalformedMultipart",
@@ -12,4 +13,5 @@ __all__ = [
     "PartHeadersTooLarge",
     "TooManyParts",
     "parse_disposition",
+    "parse_urlencoded",
 ]

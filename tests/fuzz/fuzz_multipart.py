@@ -1,10 +1,11 @@
-"""atheris fuzz target for the compiled multipart/form-data push parser.
+"""atheris fuzz target for the compiled multipart/form-data push parser (and urlencoded one).
 
 The input picks a boundary, the parser's bounds and a chunking, then is the body. The body is
 fed to the compiled extension and to the pure twin (whose coverage guides atheris) in the same
 chunks: both must give the same events, or raise the same documented exception class with the
 same message, and nothing else may escape; what either holds back between chunks must stay
-within its bound. Run it directly::
+within its bound. The whole body is also parsed as an urlencoded form by both, which must give
+the same pairs or the same TooManyParts. Run it directly::
 
     .venv/bin/python tests/fuzz/fuzz_multipart.py -runs=200000
     .venv/bin/python tests/fuzz/fuzz_multipart.py -max_total_time=60 corpus_dir/
@@ -59,6 +60,14 @@ def run(
         return ("raised", type(exc), str(exc))
 
 
+def run_urlencoded(module: ModuleType, body: bytes, bound: int) -> Any:
+    """The pairs of ``body`` as an urlencoded form, or the bound's exception class and text."""
+    try:
+        return module.parse_urlencoded(body, bound)
+    except TooManyParts as exc:
+        return ("raised", type(exc), str(exc))
+
+
 def test_one(data: bytes) -> None:
     fdp = atheris.FuzzedDataProvider(data)
     boundary = fdp.PickValueInList(BOUNDARIES) if fdp.ConsumeBool() else fdp.ConsumeBytes(8)
@@ -82,6 +91,9 @@ def test_one(data: bytes) -> None:
         raise AssertionError(
             f"{boundary!r} {bounds} {pieces!r}: pure {expected!r}, compiled {got!r}"
         )
+    fields = [run_urlencoded(module, body, bounds[2]) for module in (pure, compiled)]
+    if fields[0] != fields[1]:
+        raise AssertionError(f"parse_urlencoded({body!r}, {bounds[2]}): {fields!r}")
     try:
         disposition = body.decode("utf-8")
     except UnicodeDecodeError:
