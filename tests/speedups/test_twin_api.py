@@ -175,6 +175,8 @@ def check_class(name: str, ours: type, theirs: type) -> None:
         elif inspect.isfunction(mine):
             if not isinstance(other, types.WrapperDescriptorType):  # a C slot: (*args, **kwargs)
                 check_signature(f"{name}.{member}", mine, other)
+        elif inspect.isroutine(mine):  # inherited from a builtin base, e.g. a tuple's count
+            assert inspect.isroutine(other), f"{name}.{member}"
         else:  # data: an attribute, slot or property, never a method on one side only
             assert not callable(other) or isinstance(other, type), f"{name}.{member}"
 
