@@ -24,6 +24,7 @@ import json
 import subprocess
 import sys
 import time
+import weakref
 from collections.abc import Callable, Iterator
 from typing import Any
 from urllib.parse import urlencode
@@ -185,6 +186,7 @@ def asgi_caller(app: Any) -> Call:
     ) -> bytes:
         return loop.run_until_complete(serve(path, content_type, length, body()))
 
+    weakref.finalize(call, loop.close)  # the loop lives as long as the caller, then is closed
     return call
 
 
