@@ -11,7 +11,7 @@ from duoweb._lazy import lazy_logger
 from duoweb._serve import BackgroundTasks, Dispatcher
 from duoweb.concurrency import ThreadPool, run_on_thread_loop
 from duoweb.dependencies import DependencyOverrides, Depends
-from duoweb.endpoints import Endpoint, WebSocketEndpoint, describe
+from duoweb.endpoints import Endpoint, WebSocketEndpoint
 from duoweb.entry import inspected_call
 from duoweb.error_responses import ErrorResponder, ValidationRenderer
 from duoweb.errors import HTTPError, UnsupportedInterfaceError, ValidationErrorItem
@@ -21,6 +21,7 @@ from duoweb.requests import Request
 from duoweb.route_decorators import RouteDecorators, RouteSpec, WebSocketSpec
 from duoweb.routers import Router, checked_prefix, included_routes
 from duoweb.routing import RouteDefinitionError, RouteTable, build_path, template_parameters
+from duoweb.signatures import describe
 from duoweb.unrouted import Unrouted
 from duoweb.wsgi import WSGIAdapter
 

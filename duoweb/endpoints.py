@@ -41,8 +41,7 @@ if TYPE_CHECKING:
     from duoweb.formdata import FormLimits
     from duoweb.origins import AllowedOrigins
 
-# ``describe`` is read from here by the App, which names handlers in its errors with it.
-__all__ = ["CallPath", "Endpoint", "Handler", "ResponderWrapper", "WebSocketEndpoint", "describe"]
+__all__ = ["CallPath", "Endpoint", "Handler", "ResponderWrapper", "WebSocketEndpoint"]
 
 Handler = Callable[..., Any]
 SyncResponder = Callable[[Request], Response]
