@@ -7,8 +7,9 @@ same hash seed), as ``benchmarks.instructions`` does for the contenders.
 
     python -m benchmarks.operations --routes plaintext,json,param --requests 1000
 
-Variants: ``metrics`` (``enable_metrics``), ``etag`` (``ETagMiddleware`` app-wide) and
-``etag-route`` (``etag=True`` on the routes themselves).
+Variants: ``metrics`` (``enable_metrics``), ``etag`` (``ETagMiddleware`` app-wide), against
+the reference app (``plain``); ``etag-route`` (``etag=True`` on the routes themselves) and
+``etag-app`` (``App(etag=True)``), against the same three routes without ETags (``small``).
 """
 
 from __future__ import annotations
@@ -20,7 +21,9 @@ from concurrent.futures import ThreadPoolExecutor
 
 from benchmarks._common import callgrind_total, repo_env
 
-VARIANTS = ("plain", "metrics", "etag", "etag-route", "noop")
+VARIANTS = ("plain", "metrics", "etag", "noop", "small", "etag-route", "etag-app")
+#: Variants built on the three-route app: compared with ``small``, the others with ``plain``.
+SMALL_VARIANTS = ("small", "etag-route", "etag-app")
 
 _LOOP = """
 import os, sys
@@ -50,6 +53,11 @@ def per_request(variant: str, mode: str, route: str, requests: int) -> float:
     return result
 
 
+def _base(variant: str) -> str:
+    """The variant ``variant`` is compared with."""
+    return "small" if variant in SMALL_VARIANTS else "plain"
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Count every (variant, mode, route) cell and print the overheads as a Markdown table."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
@@ -61,7 +69,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parser.parse_args(argv)
     routes = args.routes.split(",")
     modes = args.modes.split(",")
-    variants = ["plain", *[v for v in args.variants.split(",") if v != "plain"]]
+    asked = [v for v in args.variants.split(",") if v not in ("plain", "small")]
+    bases = {_base(v) for v in asked} or {"plain"}
+    variants = [*sorted(bases), *asked]
     cells = [(v, m, r) for v in variants for m in modes for r in routes]
     with ThreadPoolExecutor(args.jobs) as pool:
         counts = dict(
@@ -72,8 +82,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         for mode in modes:
             row = []
             for route in routes:
-                own, base = counts[variant, mode, route], counts["plain", mode, route]
-                extra = "" if variant == "plain" else f" ({(own - base) / base:+.1%})"
+                own, base = counts[variant, mode, route], counts[_base(variant), mode, route]
+                extra = "" if variant in bases else f" ({(own - base) / base:+.1%})"
                 row.append(f"{own / 1000:.1f}k{extra}")
             lines.append(f"| {variant} | {mode} | " + " | ".join(row) + " |")
     print("\n".join(lines))

@@ -83,9 +83,13 @@ class App(RouteDecorators):
         disconnect_grace: float = 5.0,
         lifespan: LifespanFactory | None = None,
         startup_wait: float = 30.0,
+        etag: bool = False,
     ) -> None:
         #: What the lifespan yielded, once this worker started (``AppState[T]`` parameters).
         self.state: Any = None
+        #: ETags for every GET route that does not say otherwise (``etag=False``), as if
+        #: each had ``etag=True``; set it before declaring routes.
+        self.etag = etag
         self._lifespan = None if lifespan is None else Lifespan(lifespan)
         #: Largest request body accepted, in bytes (routes may set their own).
         self.max_body_size = max_body_size
@@ -232,6 +236,14 @@ class App(RouteDecorators):
         handler = spec.handler
         path = spec.path
         name, operation_id = self._unique_name(spec)
+        caching = None
+        etag = self.etag if spec.etag is None else spec.etag
+        if (etag and "GET" in spec.methods) or spec.cache_control is not None:
+            from duoweb.route_caching import RouteCaching
+
+            caching = RouteCaching(
+                etag=etag, cache_control=spec.cache_control, methods=spec.methods
+            )
         wrap = None
         if spec.middleware:
             from duoweb.route_middleware import middleware_wrapper
@@ -264,6 +276,7 @@ class App(RouteDecorators):
             form_limits=self.form_limits if spec.form_limits is None else spec.form_limits,
             dependencies=spec.dependencies,
             wrap=wrap,
+            caching=caching,
         )
         self._check_app_state(endpoint)
         self._router.add(path, spec.methods, endpoint, endpoint.param_types)

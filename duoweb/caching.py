@@ -1,8 +1,10 @@
 """HTTP caching: strong ETags derived from the encoded body, 304 answers, Cache-Control.
 
-``app.middleware(ETagMiddleware())`` gives every 200 answer to GET and HEAD a strong
-``ETag`` computed from the body bytes, and answers a matching ``If-None-Match`` with ``304
-Not Modified``, carrying the same validators and ``Vary`` as the 200 would have, without the
+The route options ``etag=True`` / ``cache_control=`` and ``App(etag=True)`` are served by
+``duoweb.route_caching`` with the tools here, without a middleware layer. As middleware,
+``app.middleware(ETagMiddleware())`` gives every 200 answer to GET and HEAD a strong ``ETag``
+computed from the body bytes, and answers a matching ``If-None-Match`` with ``304 Not
+Modified``, carrying the same validators and ``Vary`` as the 200 would have, without the
 body. ``CacheControlMiddleware`` sets ``Cache-Control`` by route template. Nothing to install.
 """
 
@@ -13,7 +15,6 @@ import re
 from collections.abc import Awaitable, Callable, Iterable, Mapping
 from typing import Final
 
-from duoweb.headers import check_header
 from duoweb.requests import Request
 from duoweb.responses import Response
 from duoweb.streaming import StreamingResponse
@@ -23,7 +24,6 @@ __all__ = [
     "ETagMiddleware",
     "NotModifiedResponse",
     "cache_control",
-    "caching_middleware",
     "if_none_match_hits",
     "strong_etag",
 ]
@@ -104,7 +104,7 @@ class ETagMiddleware:
         if etag is None:
             etag = strong_etag(response.body)
             response.append_header("etag", etag)  # none yet: nothing to replace
-        condition = request.headers.get("if-none-match")
+        condition = request._raw_if_none_match()
         if condition is not None and if_none_match_hits(condition, etag):
             return NotModifiedResponse(response)
         return response
@@ -192,8 +192,12 @@ class CacheControlMiddleware:
         if self.routes:
             route = request.app.route_template(method, request.path)
             policy = self.routes.get(route, policy) if route is not None else policy
-        if policy is not None:
-            response.set_header("cache-control", policy)
+        if policy is None:
+            return response
+        if status == 204 and not response.body and not response.headers:
+            # ``None`` results share one 204 object: never change it, answer with a copy.
+            return Response(b"", 204, {"cache-control": policy})
+        response.set_header("cache-control", policy)
         return response
 
     def __call__(self, request: Request, call_next: SyncNext) -> Response:
@@ -203,19 +207,3 @@ class CacheControlMiddleware:
     async def call_async(self, request: Request, call_next: AsyncNext) -> Response:
         """The ``async def`` middleware."""
         return self._finish(request, await call_next(request))
-
-
-def caching_middleware(
-    *, etag: bool, cache_control: str | None
-) -> tuple[ETagMiddleware | CacheControlMiddleware, ...]:
-    """The route middleware behind the route options ``etag=`` and ``cache_control=``.
-
-    The ETag one is outside, so that a 304 carries the Cache-Control of its 200.
-    """
-    chain: list[ETagMiddleware | CacheControlMiddleware] = []
-    if etag:
-        chain.append(ETagMiddleware())
-    if cache_control is not None:
-        check_header("cache-control", cache_control)
-        chain.append(CacheControlMiddleware(default=cache_control))
-    return tuple(chain)

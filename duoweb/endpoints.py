@@ -40,6 +40,7 @@ if TYPE_CHECKING:
     from duoweb.concurrency import ThreadPool
     from duoweb.formdata import FormLimits
     from duoweb.origins import AllowedOrigins
+    from duoweb.route_caching import RouteCaching
 
 __all__ = ["CallPath", "Endpoint", "Handler", "ResponderWrapper", "WebSocketEndpoint"]
 
@@ -97,8 +98,11 @@ class Endpoint:
         form_limits: FormLimits | None = None,
         dependencies: tuple[Depends, ...] = (),
         wrap: ResponderWrapper | None = None,
+        caching: RouteCaching | None = None,
     ) -> None:
         self.handler = handler
+        #: The route's ETag / Cache-Control (None for most routes).
+        self.caching = caching
         #: Route and router dependencies: run before the handler, results discarded. With the
         #: handler's own they make up ``nodes``, the route's whole dependency graph.
         self.dependencies = dependencies
@@ -185,7 +189,7 @@ class Endpoint:
         #: The handler, for the dispatcher to call itself: True (with the router's dict) or
         #: a 1-tuple naming the parameter that gets a new BackgroundTasks; else False.
         self.direct: bool | tuple[str] = False
-        if self.call_path is CallPath.DIRECT:
+        if self.call_path is CallPath.DIRECT and self.caching is None:
             self.direct = True if self.plan.tasks is None else (self.plan.tasks,)
         #: ``direct`` for the ASGI dispatcher, which calls the handler only on inline routes.
         self.direct_inline: bool | tuple[str] = self.direct if self.inline else False
@@ -255,6 +259,7 @@ class Endpoint:
         responders are instance attributes, so the dispatchers' call finds them at once.
         """
         path = self.call_path
+        caching = self.caching
         if path is CallPath.DIRECT:  # reached only when the dispatcher does not call directly
             path = CallPath.PATH_ONLY if self.plan.tasks is None else CallPath.OWN
         self._responders = _RESPONDERS[path]
@@ -266,6 +271,10 @@ class Endpoint:
             respond_sync, respond_async = form_responders(
                 respond_sync, respond_async, self.form_limits, self.max_body_size
             )
+        if caching is not None:  # inside router middleware, which sees the validators
+            respond_sync, respond_async = caching.wrap(respond_sync, respond_async)
+            if self.call_path is CallPath.DIRECT and self.plan.tasks is None:
+                respond_sync = caching.direct(self.handler, self.render)
         if self.wrap is not None:
             respond_sync, respond_async = self.wrap(respond_sync, respond_async)
         self.respond_sync = respond_sync  # type: ignore[method-assign]

@@ -48,6 +48,10 @@ class RouteSpec(msgspec.Struct, frozen=True):
     dependencies: tuple[Depends, ...] = ()
     #: Router middleware around this route only, outermost first.
     middleware: tuple[Callable[..., Any], ...] = ()
+    #: ETags on the route's GET/HEAD answers (None: as its routers, then its App, say).
+    etag: bool | None = None
+    #: The Cache-Control value of its successful GET/HEAD answers (None: none added).
+    cache_control: str | None = None
     #: The scope that applied the decorator: postponed annotations may name its locals.
     localns: Mapping[str, Any] | None = None
 
@@ -108,7 +112,7 @@ class RouteDecorators:
         responses: Mapping[int, Any] | None = None,
         form_limits: FormLimits | None = None,
         dependencies: Iterable[Depends] = (),
-        etag: bool = False,
+        etag: bool | None = None,
         cache_control: str | None = None,
     ) -> Callable[[H], H]:
         """Register the decorated handler for ``methods`` at the path template ``path``.
@@ -118,17 +122,17 @@ class RouteDecorators:
         ``max_body_size`` and ``form_limits`` override the app's for this route.
         ``dependencies`` run before the handler, their results discarded (an ``HTTPError``
         one raises is the answer). ``etag=True`` gives its 200 answers to GET and HEAD a strong
-        ETag and answers a matching If-None-Match with 304; ``cache_control`` is the
-        Cache-Control value of its successful answers (see ``duoweb.caching``). The other
-        keywords describe the operation in the OpenAPI document.
+        ETag and answers a matching If-None-Match with 304 (``etag=False`` opts out of
+        ``App(etag=True)`` / ``Router(etag=True)``); ``cache_control`` is the Cache-Control
+        value of its successful answers (see ``duoweb.caching``). The other keywords describe
+        the operation in the OpenAPI document.
         """
         method_tuple = tuple(dict.fromkeys(m.upper() for m in methods))
         route_dependencies = checked_dependencies(dependencies)
-        route_middleware: tuple[Callable[..., Any], ...] = ()
-        if etag or cache_control is not None:
-            from duoweb.caching import caching_middleware
+        if cache_control is not None:
+            from duoweb.headers import check_header
 
-            route_middleware = caching_middleware(etag=etag, cache_control=cache_control)
+            check_header("cache-control", cache_control)
         requirements = (
             None
             if security is None
@@ -160,7 +164,8 @@ class RouteDecorators:
                     responses=dict(responses or {}),
                     form_limits=form_limits,
                     dependencies=route_dependencies,
-                    middleware=route_middleware,
+                    etag=etag,
+                    cache_control=cache_control,
                     localns=scope,
                 )
             )

@@ -30,6 +30,8 @@ class Inclusion(msgspec.Struct, frozen=True):
     middleware: tuple[Callable[..., Any], ...] = ()
     deprecated: bool = False
     include_in_schema: bool = True
+    #: ETags for the routes that do not say (None: as the outer routers and the App say).
+    etag: bool | None = None
 
     def apply(self, spec: RouteSpec) -> RouteSpec:
         """``spec`` as seen from outside this inclusion."""
@@ -44,6 +46,7 @@ class Inclusion(msgspec.Struct, frozen=True):
             middleware=(*self.middleware, *spec.middleware),
             deprecated=self.deprecated or spec.deprecated,
             include_in_schema=self.include_in_schema and spec.include_in_schema,
+            etag=self.etag if spec.etag is None else spec.etag,
         )
 
     def apply_websocket(self, spec: WebSocketSpec) -> WebSocketSpec:
@@ -82,7 +85,8 @@ class Router(RouteDecorators):
     Declare routes on it with the same decorators as on ``App``, then
     ``app.include_router(router)`` (or include it in another Router, to any depth).
     ``name`` namespaces its route names: ``Router(name="users")`` makes ``get_user``
-    ``users.get_user`` for ``url_for`` and the OpenAPI operationId.
+    ``users.get_user`` for ``url_for`` and the OpenAPI operationId. ``etag=True`` turns
+    ETags on for its GET routes that do not say otherwise (``etag=False`` turns them off).
     """
 
     def __init__(
@@ -96,6 +100,7 @@ class Router(RouteDecorators):
         middleware: Iterable[Callable[..., Any]] = (),
         deprecated: bool = False,
         include_in_schema: bool = True,
+        etag: bool | None = None,
     ) -> None:
         own = Inclusion(
             prefix=checked_prefix(prefix),
@@ -106,6 +111,7 @@ class Router(RouteDecorators):
             middleware=tuple(middleware),
             deprecated=deprecated,
             include_in_schema=include_in_schema,
+            etag=etag,
         )
         #: The prefix, name, tags, dependencies... this router adds to each of its routes.
         self.own = own

@@ -35,6 +35,7 @@ NOT_FOR_WSGI = (
     "duoweb.metrics",
     "duoweb.tracing",
     "duoweb.caching",
+    "duoweb.route_caching",
     "duoweb.ratelimit",
     "duoweb.health",
     "prometheus_client",
