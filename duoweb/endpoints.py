@@ -274,7 +274,7 @@ class Endpoint:
         if caching is not None:  # inside router middleware, which sees the validators
             respond_sync, respond_async = caching.wrap(respond_sync, respond_async)
             if self.call_path is CallPath.DIRECT and self.plan.tasks is None:
-                respond_sync = caching.direct(self.handler, self.render)
+                respond_sync = caching.direct(self.handler, self.response_plan)
         if self.wrap is not None:
             respond_sync, respond_async = self.wrap(respond_sync, respond_async)
         self.respond_sync = respond_sync  # type: ignore[method-assign]

@@ -17,6 +17,7 @@ from duoweb.responses import JSON_HEADERS, Response
 logger = lazy_logger("duoweb", globals())
 
 _NO_CONTENT = Response._trusted(204, b"", [])
+(JSON_CONTENT_TYPE,) = JSON_HEADERS
 
 
 def _is_response_type(annotation: Any) -> bool:
@@ -34,12 +35,16 @@ class ResponsePlan:
     - anything else (dict, list, str, int…) is encoded by msgspec as returned.
     """
 
-    __slots__ = ("_encode", "annotation", "status_code")
+    __slots__ = ("_encode", "_last_tagged", "annotation", "etag_of", "status_code")
 
     def __init__(self, annotation: Any, status_code: int) -> None:
         self.annotation = annotation
         self.status_code = status_code
         self._encode: Callable[[Any], bytes] = json_encode
+        #: The strong ETag of a body, for ``render_tagged`` (set by the route's caching).
+        self.etag_of: Callable[[bytes], str] | None = None
+        #: The last body ``render_tagged`` made and its tag.
+        self._last_tagged: tuple[bytes, str] | None = None
         if annotation is inspect.Parameter.empty or annotation is None:
             return
         if _is_response_type(annotation) or not carries_model(annotation):
@@ -62,6 +67,27 @@ class ResponsePlan:
             logger.error("response does not match %r: %s", self.annotation, exc)
             raise HTTPError(500, "The server produced an invalid response.") from exc
         return Response._trusted(self.status_code, body, list(JSON_HEADERS))
+
+    def render_tagged(self, result: Any) -> Response:
+        """``render`` for a result that is neither a Response nor None, a 200 with its ETag.
+
+        The tag of a body equal to the last one (compared as bytes, far cheaper than
+        hashing them) is reused. ``render``'s steps are repeated here rather than called:
+        this runs once per request of an ETag route, and a call is most of its cost.
+        """
+        try:
+            body = self._encode(result)
+        except (msgspec.ValidationError, ValueError, TypeError) as exc:
+            logger.error("response does not match %r: %s", self.annotation, exc)
+            raise HTTPError(500, "The server produced an invalid response.") from exc
+        status = self.status_code
+        etag_of = self.etag_of
+        if status != 200 or etag_of is None:
+            return Response._trusted(status, body, list(JSON_HEADERS))
+        last = self._last_tagged
+        if last is None or body != last[0]:
+            last = self._last_tagged = (body, etag_of(body))  # one tuple: a matching pair
+        return Response._trusted(200, body, [JSON_CONTENT_TYPE, ("etag", last[1])])
 
 
 def _pydantic_encoder(annotation: Any) -> Callable[[Any], bytes]:

@@ -23,12 +23,17 @@ from duoweb.caching import NotModifiedResponse, if_none_match_hits, strong_etag
 from duoweb.headers import check_header
 from duoweb.responses import Response
 from duoweb.streaming import StreamingResponse
+from duoweb.wsgi import WSGIRequest
 
 if TYPE_CHECKING:
     from duoweb.concurrency import ThreadPool
     from duoweb.requests import Request
+    from duoweb.return_types import ResponsePlan
 
 __all__ = ["RouteCaching"]
+
+#: The field's name as ASGI servers send it (lowercase; other cases are compared too).
+_IF_NONE_MATCH = b"if-none-match"
 
 SyncResponder = Callable[["Request"], Response]
 AsyncResponder = Callable[["Request", "ThreadPool"], Any]
@@ -92,17 +97,18 @@ class RouteCaching:
         response.append_header("cache-control", policy)
         return response
 
-    def direct(
-        self, handler: Callable[..., Any], render: Callable[[Any], Response]
-    ) -> SyncResponder:
+    def direct(self, handler: Callable[..., Any], plan: ResponsePlan) -> SyncResponder:
         """The responder of a path-parameters-only ``def`` handler, called right here.
 
-        What the dispatchers would do for such a route (call the handler with the path
-        parameters, render its result), with the tag added where the body is made.
+        What the dispatchers do for such a route (call the handler with the path parameters,
+        render its result), with the tag made where the body is encoded
+        (``ResponsePlan.render_tagged``) and If-None-Match read in place from the WSGI
+        environ or the ASGI header list: on ``GET /json`` a Python call costs a few
+        percent of the whole request, so this function makes as few as it can.
         """
         finish = self.finish
-        cache_control = self.cache_control
-        if not self.etag or cache_control is not None or not self.tags_every_method:
+        render = plan.render
+        if not self.etag or self.cache_control is not None or not self.tags_every_method:
             # Only Cache-Control, or other methods: the general finish is cheap enough.
             def respond_finished(request: Request) -> Response:
                 result = handler(**request.path_params)
@@ -110,19 +116,28 @@ class RouteCaching:
                 return finish(request, response)
 
             return respond_finished
-        tag = self.tag
+        plan.etag_of = strong_etag
+        render_tagged = plan.render_tagged
 
         def respond(request: Request) -> Response:
             result = handler(**request.path_params)
             if isinstance(result, Response) or result is None:
                 return finish(request, render(result))
-            response = render(result)  # fresh, 200 unless the route says otherwise, no ETag
-            if response.status_code != 200:
+            response = render_tagged(result)
+            if type(request) is WSGIRequest:
+                condition = request.environ.get("HTTP_IF_NONE_MATCH")
+            else:  # ASGI: ASGIRequest._raw_if_none_match's scan, without its two calls
+                condition = None
+                for name, value in request.scope["headers"]:  # type: ignore[attr-defined]
+                    if name == _IF_NONE_MATCH or (
+                        len(name) == 13 and name.lower() == _IF_NONE_MATCH
+                    ):
+                        text = value.decode("latin-1")
+                        condition = text if condition is None else condition + ", " + text
+            if condition is None or response.status_code != 200:
                 return response
-            etag = tag(response.body)
-            response.append_header("etag", etag)
-            condition = request._raw_if_none_match()
-            if condition is not None and if_none_match_hits(condition, etag):
+            etag = response.get_header("etag")
+            if etag is not None and if_none_match_hits(condition, etag):
                 return NotModifiedResponse(response)
             return response
 
