@@ -195,12 +195,19 @@ class WSGIAdapter(WSGICore):
         _stop_with_multiprocessing_child(self.stop)
 
     def stop(self) -> None:
-        """Run the shutdown hooks if this process ran the startup hooks."""
+        """Run the shutdown hooks if this process ran the startup hooks.
+
+        The worker counts as started until the hooks have run, and the lock is held
+        meanwhile: a request on another thread is served as before rather than starting the
+        app again while it shuts down.
+        """
         with self._lock:
             if not self.started or self._started_pid != os.getpid():
                 return
-            self.started = False
-        self.app.run_shutdown_sync()
+            try:
+                self.app.run_shutdown_sync()
+            finally:
+                self.started = False
 
     def start_or_refuse(self, start_response: StartResponse) -> list[bytes] | None:
         """Start this worker; None when serving may go on, else the 503 answer already begun.
@@ -247,7 +254,7 @@ class WSGIAdapter(WSGICore):
         return body
 
     def body_with_tasks(self, body: Iterable[bytes], tasks: BackgroundTasks) -> Iterable[bytes]:
-        """``body``, whose ``close()`` (called by the server once it is sent) runs ``tasks``."""
+        """``WSGICore.body_with_tasks``: a ``TasksBody`` around ``body``."""
         from duoweb.background import TasksBody  # only apps whose handlers add tasks
 
         return TasksBody(body, tasks)

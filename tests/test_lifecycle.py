@@ -90,6 +90,38 @@ def test_failing_wsgi_startup_answers_503() -> None:
     assert "no database" not in response.text
 
 
+def test_a_wsgi_request_during_shutdown_does_not_start_the_app_again() -> None:
+    """A threaded server's request arriving while stop() runs the hooks is served, once."""
+    app = App()
+    events: list[str] = []
+    answers: list[int] = []
+
+    @app.on_startup
+    def started() -> None:
+        events.append("startup")
+
+    @app.on_shutdown
+    def stopping() -> None:
+        events.append("shutdown")
+        worker = threading.Thread(target=lambda: answers.append(client.get("/").status_code))
+        worker.start()
+        worker.join(10)
+        assert not worker.is_alive()
+
+    @app.get("/")
+    def index() -> str:
+        return "served"
+
+    client = TestClient(app, "wsgi")
+    assert client.get("/").status_code == 200
+    app.wsgi.stop()
+    assert events == ["startup", "shutdown"]  # the request in between started nothing
+    assert answers == [200]
+    assert not app.wsgi.started
+    app.wsgi.stop()  # a second stop runs no hook
+    assert events == ["startup", "shutdown"]
+
+
 def test_wsgi_async_handlers_share_one_loop_per_thread() -> None:
     app = App()
 
