@@ -289,7 +289,11 @@ class WSGICore:
         raise NotImplementedError
 
     def body_with_tasks(self, body: Iterable[bytes], tasks: BackgroundTasks) -> Iterable[bytes]:
-        """``body``, whose ``close()`` (called by the server once it is sent) runs ``tasks``."""
+        """``body``, whose ``close()`` (called by the server once it is sent) runs ``tasks``.
+
+        The one description of this hook: the compiled twin and ``WSGIAdapter``, which
+        implements it, refer here.
+        """
         raise NotImplementedError
 
     def __call__(self, environ: dict[str, Any], start_response: StartResponse) -> Iterable[bytes]:

@@ -256,7 +256,7 @@ cdef class WSGICore:
         raise NotImplementedError
 
     def body_with_tasks(self, body, tasks):
-        """``body``, whose ``close()`` (called by the server once it is sent) runs ``tasks``."""
+        """As ``duoweb._serve_py.WSGICore.body_with_tasks``."""
         raise NotImplementedError
 
     def __call__(self, environ, start_response):
