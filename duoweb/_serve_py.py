@@ -75,14 +75,14 @@ class BackgroundTasks:
 
 
 def call_with_tasks(
-    handler: Callable[..., Any], found: dict[str, Any], names: tuple[str], request: Request
+    handler: Callable[..., Any], found: dict[str, Any], name: str, request: Request
 ) -> Any:
-    """Call a direct handler with a new BackgroundTasks as the parameter ``names[0]``.
+    """Call a direct handler with the router's ``found`` and a new BackgroundTasks as ``name``.
 
     The tasks are kept on ``request.background`` only if the handler added some.
     """
     tasks = BackgroundTasks()
-    result = handler(**found, **{names[0]: tasks})
+    result = handler(**found, **{name: tasks})
     if tasks._pending is not None:
         request.background = tasks
     return result
@@ -188,13 +188,12 @@ class Dispatcher:
             if endpoint is None:
                 return self.unrouted.answer(request, found, asgi=False)
             request.path_params = found
-            direct = endpoint.direct
-            if direct:  # only path parameters, sync handler: call it right here
-                if direct is True:
+            names = endpoint.direct
+            if names is not None:  # only path parameters, sync handler: call it right here
+                if len(names) == len(found):
                     result = endpoint.handler(**found)
-                else:  # ...and a BackgroundTasks parameter, named by ``direct`` (a 1-tuple)
-                    assert direct is not False
-                    result = call_with_tasks(endpoint.handler, found, direct, request)
+                else:  # ...and a BackgroundTasks parameter, the last name
+                    result = call_with_tasks(endpoint.handler, found, names[-1], request)
                 return result if isinstance(result, Response) else endpoint.render(result)
             if endpoint.reads_body:
                 request.body = request.read_body(endpoint.max_body_size)
@@ -218,13 +217,12 @@ class Dispatcher:
             if endpoint is None:
                 return self.unrouted.answer(request, found, asgi=True)
             request.path_params = found
-            direct = endpoint.direct_inline
-            if direct:  # path parameters only
-                if direct is True:
+            names = endpoint.direct_inline
+            if names is not None:  # path parameters only
+                if len(names) == len(found):
                     result = endpoint.handler(**found)
-                else:  # ...and a BackgroundTasks parameter, named by ``direct`` (a 1-tuple)
-                    assert direct is not False
-                    result = call_with_tasks(endpoint.handler, found, direct, request)
+                else:  # ...and a BackgroundTasks parameter, the last name
+                    result = call_with_tasks(endpoint.handler, found, names[-1], request)
                 return result if isinstance(result, Response) else endpoint.render(result)
             if endpoint.sync_inline and not endpoint.reads_body:
                 return endpoint.respond_sync(request)

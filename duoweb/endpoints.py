@@ -186,13 +186,16 @@ class Endpoint:
         #: The dispatcher reads the whole body before calling ``respond_*``.
         self.reads_body = self._reads_body()
         self.call_path = self._choose_call_path()
-        #: The handler, for the dispatcher to call itself: True (with the router's dict) or
-        #: a 1-tuple naming the parameter that gets a new BackgroundTasks; else False.
-        self.direct: bool | tuple[str] = False
+        #: The keyword names the dispatchers call the handler with themselves (DIRECT path):
+        #: its path parameters, which are the router's captures, then its BackgroundTasks
+        #: parameter if it takes one (so one name more than the captures is that). None on
+        #: the other paths.
+        self.direct: tuple[str, ...] | None = None
         if self.call_path is CallPath.DIRECT and self.caching is None:
-            self.direct = True if self.plan.tasks is None else (self.plan.tasks,)
+            tasks = () if self.plan.tasks is None else (self.plan.tasks,)
+            self.direct = (*self.plan.path, *tasks)
         #: ``direct`` for the ASGI dispatcher, which calls the handler only on inline routes.
-        self.direct_inline: bool | tuple[str] = self.direct if self.inline else False
+        self.direct_inline: tuple[str, ...] | None = self.direct if self.inline else None
         #: Under ASGI, run the whole call synchronously on the loop: the route is inline and
         #: neither the handler nor any provider is async, and no form is awaited first.
         self.sync_inline = (

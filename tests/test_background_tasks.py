@@ -74,6 +74,39 @@ def test_tasks_run_in_order_with_their_arguments(make_client: MakeClient) -> Non
     ]
 
 
+@pytest.mark.parametrize("count", [0, 2, 8, 9], ids=lambda n: f"{n}-path-params")
+@pytest.mark.parametrize("adds", [False, True], ids=["adds-none", "adds-one"])
+def test_direct_handlers_get_every_path_parameter_and_the_tasks(
+    make_client: MakeClient, count: int, adds: bool
+) -> None:
+    """The dispatchers call these handlers themselves, by name: each argument reaches its
+    parameter whatever the signature's order, with up to 8 names from the C stack and more
+    through a dict, in the compiled twin."""
+    events: list[Any] = []
+    app = App()
+    names = [f"p{i}" for i in range(count)]
+    template = "/many" + "".join(f"/{{{name}}}" for name in names)
+    namespace: dict[str, Any] = {}
+    # The tasks parameter goes in the middle: the call is by name, not by position.
+    params = ", ".join([*(f"{n}: int" for n in names[: count // 2]), "tasks: BackgroundTasks"])
+    params += "".join(f", {n}: int" for n in names[count // 2 :])
+    exec(  # a signature of ``count`` path parameters, which no literal def can vary
+        f"def handler({params}) -> list[int]:\n"
+        f"    if adds:\n"
+        f"        tasks.add(events.append, [{', '.join(names)}])\n"
+        f"    return [{', '.join(names)}]\n",
+        {"BackgroundTasks": BackgroundTasks, "adds": adds, "events": events},
+        namespace,
+    )
+    app.get(template, inline=True)(namespace["handler"])
+    values = [7 * i + 1 for i in range(count)]
+    with make_client(app) as client:
+        response = client.get("/many" + "".join(f"/{v}" for v in values))
+    assert response.status_code == 200
+    assert response.json() == values
+    assert events == ([values] if adds else [])
+
+
 def test_sync_tasks_run_off_the_event_loop_under_asgi() -> None:
     events: list[Any] = []
     with TestClient(_tasks_app(events), "asgi") as client:

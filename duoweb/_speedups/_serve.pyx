@@ -6,13 +6,17 @@ WSGI request crosses the adapter and the dispatcher here without a Python frame 
 """
 
 cimport cython
-from cpython.object cimport PyObject
+from cpython.object cimport PyObject, PyObject_TypeCheck, PyTypeObject
 
-from duoweb._speedups._messages cimport RequestCore, new_wsgi_request
+from duoweb._speedups._messages cimport RequestCore, ResponseCore, new_wsgi_request
 
 
 cdef extern from "Python.h":
-    object PyObject_Vectorcall(object callable, PyObject** args, size_t nargsf, object kwnames)
+    object PyObject_Vectorcall(object callable, PyObject** args, size_t nargsf, PyObject* kwnames)
+    PyObject* PyDict_GetItemWithError(object mapping, object key) except? NULL
+    Py_ssize_t PyDict_GET_SIZE(object mapping)
+    Py_ssize_t PyTuple_GET_SIZE(object tuple)
+    PyObject* PyTuple_GET_ITEM(object tuple, Py_ssize_t index)
 
 from collections import namedtuple
 
@@ -59,32 +63,54 @@ cdef class BackgroundTasks:
         return f"<BackgroundTasks: {len(self)} queued>"
 
 
-cdef inline object _call_with_tasks(handler, dict found, tuple names, RequestCore request):
-    cdef PyObject* argv[1]
-    cdef BackgroundTasks tasks = BackgroundTasks.__new__(BackgroundTasks)
-    if found:  # the router's dict, new per request: lend it the tasks for the call
-        name = names[0]
-        found[name] = tasks
-        try:
-            result = handler(**found)
-        finally:
-            del found[name]
-    else:  # nothing else to pass: the 1-tuple is the call's keyword names
-        argv[0] = <PyObject*>tasks
-        result = PyObject_Vectorcall(handler, argv, 0, names)
-    if tasks._pending is not None:
+cdef enum:
+    # Most keyword arguments a direct call passes from the C stack; more go through a dict.
+    _STACK_ARGS = 8
+
+
+cdef inline object _call_direct(handler, tuple names, dict found, RequestCore request):
+    """Call a DIRECT handler with keyword ``names``: the router's captures, then a new
+    BackgroundTasks when there is one name more than them (on ``request.background`` only if
+    the handler added some). Vectorcall by name, with no dict copy and no dict lend."""
+    cdef Py_ssize_t count = PyTuple_GET_SIZE(names)
+    cdef Py_ssize_t captured = PyDict_GET_SIZE(found)
+    cdef Py_ssize_t i
+    cdef PyObject* argv[_STACK_ARGS]
+    cdef PyObject* value
+    cdef BackgroundTasks tasks = None
+    if count == captured and count == 0:
+        return PyObject_Vectorcall(handler, NULL, 0, NULL)
+    if count != captured:  # the last name is the BackgroundTasks parameter
+        tasks = BackgroundTasks.__new__(BackgroundTasks)
+    if count > _STACK_ARGS or count < captured or count > captured + 1:
+        arguments = dict(found)  # not planned this way; correct, if slower
+        if tasks is not None:
+            arguments[names[count - 1]] = tasks
+        result = handler(**arguments)
+    else:
+        for i in range(captured):
+            name = <object>PyTuple_GET_ITEM(names, i)
+            value = PyDict_GetItemWithError(found, name)
+            if value == NULL:  # (an error the lookup raised propagates by itself)
+                raise KeyError(name)
+            argv[i] = value
+        if tasks is not None:
+            argv[captured] = <PyObject*>tasks
+        result = PyObject_Vectorcall(handler, argv, 0, <PyObject*>names)
+    if tasks is not None and tasks._pending is not None:
         request.background = tasks
     return result
 
 
-def call_with_tasks(handler, dict found, tuple names, RequestCore request):
-    """Call a direct handler with a new BackgroundTasks as the parameter ``names[0]``.
+def call_with_tasks(handler, dict found, str name not None, RequestCore request):
+    """Call a direct handler with the router's ``found`` and a new BackgroundTasks as ``name``.
 
     The tasks are kept on ``request.background`` only if the handler added some.
     """
-    return _call_with_tasks(handler, found, names, request)
+    return _call_direct(handler, (*found, name), found, request)
 
 
+@cython.final
 cdef class Dispatcher:
     """Routes one app's requests to their endpoints, in either mode; errors become answers."""
 
@@ -150,22 +176,35 @@ cdef class Dispatcher:
             return self._start_async(request)
         return self._through_async_chain(request)
 
+    cdef inline object _route(self, RequestCore request, bint asgi, bint* settled):
+        """Both modes' first steps: match the route, and call a DIRECT handler right here.
+
+        Returns the answer when that settles the request (414, unrouted, a direct call's
+        result), else the matched endpoint; ``settled[0]`` says which. May raise.
+        """
+        settled[0] = True
+        path = request.path
+        if len(path) > self.max_path_length:
+            return path_too_long(self.max_path_length)
+        endpoint, found = self.router.match(request.method, path)
+        if endpoint is None:
+            return self.unrouted.answer(request, found, asgi=asgi)
+        request.path_params = found
+        names = endpoint.direct_inline if asgi else endpoint.direct
+        if names is None:
+            settled[0] = False
+            return endpoint
+        # Path parameters only (and maybe a BackgroundTasks), a def handler: call it here.
+        result = _call_direct(endpoint.handler, <tuple>names, <dict>found, request)
+        return result if isinstance(result, Response) else endpoint.render(result)
+
     cdef object _route_sync(self, RequestCore request):
+        cdef bint settled
         try:
-            path = request.path
-            if len(path) > self.max_path_length:
-                return path_too_long(self.max_path_length)
-            endpoint, found = self.router.match(request.method, path)
-            if endpoint is None:
-                return self.unrouted.answer(request, found, asgi=False)
-            request.path_params = found
-            direct = endpoint.direct
-            if direct:  # only path parameters, sync handler: call it right here
-                if direct is True:
-                    result = endpoint.handler(**found)
-                else:  # ...and a BackgroundTasks parameter, named by ``direct`` (a 1-tuple)
-                    result = _call_with_tasks(endpoint.handler, found, <tuple>direct, request)
-                return result if isinstance(result, Response) else endpoint.render(result)
+            routed = self._route(request, False, &settled)
+            if settled:
+                return routed
+            endpoint = routed
             if endpoint.reads_body:
                 request.body = request.read_body(endpoint.max_body_size)
             return endpoint.respond_sync(request)
@@ -182,21 +221,12 @@ cdef class Dispatcher:
         return answer if isinstance(answer, Response) else await answer
 
     cdef object _start_async(self, RequestCore request):
+        cdef bint settled
         try:
-            path = request.path
-            if len(path) > self.max_path_length:
-                return path_too_long(self.max_path_length)
-            endpoint, found = self.router.match(request.method, path)
-            if endpoint is None:
-                return self.unrouted.answer(request, found, asgi=True)
-            request.path_params = found
-            direct = endpoint.direct_inline
-            if direct:  # path parameters only
-                if direct is True:
-                    result = endpoint.handler(**found)
-                else:  # ...and a BackgroundTasks parameter, named by ``direct`` (a 1-tuple)
-                    result = _call_with_tasks(endpoint.handler, found, <tuple>direct, request)
-                return result if isinstance(result, Response) else endpoint.render(result)
+            routed = self._route(request, True, &settled)
+            if settled:
+                return routed
+            endpoint = routed
             if endpoint.sync_inline and not endpoint.reads_body:
                 return endpoint.respond_sync(request)
         except ClientDisconnected:
@@ -266,13 +296,16 @@ cdef class WSGICore:
             if refused is not None:
                 return refused
         cdef RequestCore request = new_wsgi_request(self.request_class, self.app, environ)
-        response = self.dispatcher._dispatch_sync(request)
+        # Every answer is a Response: its fields are read in C, not through descriptors.
+        cdef ResponseCore response = self.dispatcher._dispatch_sync(request)
+        cdef str method = request.method
         status = response.status_code
         line = self.status_lines.get(status) or f"{status} Unknown"
         start_response(line, response.header_list())
-        if isinstance(response, StreamingResponse):
-            body = self.stream_body(environ, response, request.method == "HEAD")
-        elif request.method == "HEAD":
+        # A type check without isinstance's __class__ lookup, which a miss would pay.
+        if PyObject_TypeCheck(response, <PyTypeObject*>StreamingResponse):
+            body = self.stream_body(environ, response, method == "HEAD")
+        elif method == "HEAD":
             body = []
         else:
             body = [response.body]
