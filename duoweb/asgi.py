@@ -220,7 +220,8 @@ class ASGIAdapter:
                     "headers": response.asgi_header_list(),
                 }
             )
-            if isinstance(response, StreamingResponse):
+            # issubclass of the type: isinstance would look up __class__ on every miss.
+            if issubclass(type(response), StreamingResponse):
                 await self._stream(scope, receive, send, response, request.method == "HEAD")
             else:
                 body = b"" if request.method == "HEAD" else response.body
