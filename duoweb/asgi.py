@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 import threading
 from collections.abc import AsyncGenerator, AsyncIterable, AsyncIterator, Awaitable, Callable
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 
 from duoweb._lazy import lazy_import, lazy_logger
 from duoweb._messages import asgi_request
@@ -222,7 +222,8 @@ class ASGIAdapter:
             )
             # issubclass of the type: isinstance would look up __class__ on every miss.
             if issubclass(type(response), StreamingResponse):
-                await self._stream(scope, receive, send, response, request.method == "HEAD")
+                streaming = cast(StreamingResponse, response)  # what issubclass checked
+                await self._stream(scope, receive, send, streaming, request.method == "HEAD")
             else:
                 body = b"" if request.method == "HEAD" else response.body
                 await send({"type": "http.response.body", "body": body})
