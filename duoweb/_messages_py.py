@@ -9,7 +9,7 @@ module is the typed source of truth and the fallback when the extension is not b
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Mapping
-from typing import TYPE_CHECKING, Any, ClassVar, TypeVar
+from typing import TYPE_CHECKING, Any, ClassVar, TypeVar, cast
 
 from duoweb.headers import check_header
 
@@ -47,7 +47,7 @@ def content_type_field(kind: str) -> tuple[str, str]:
 
 def encode_fields(fields: list[tuple[str, str]]) -> list[tuple[bytes, bytes]]:
     """Checked header fields in ASGI's bytes form (Content-Type fields are encoded once)."""
-    encoded = []
+    encoded: list[tuple[bytes, bytes]] = []
     for field in fields:
         pair = _ENCODED_FIELDS.get(field)
         if pair is None:
@@ -110,22 +110,20 @@ class RequestCore:
     _cookies: dict[str, str] | None
 
     def __init__(self, app: App, method: str, path: str, query_string: bytes) -> None:
-        _fill(self, app, method, path, query_string)
-
-
-def _fill(request: RequestCore, app: App, method: str, path: str, query_string: bytes) -> None:
-    request.app = app
-    request.method = method
-    request.path = path
-    request.query_string = query_string
-    request.path_params = {}
-    request.body = b""
-    request.background = None
-    request._state = None
-    request._origin = None
-    request._headers = None
-    request._query = None
-    request._cookies = None
+        # Also fills the cores that wsgi_request and asgi_request make without their class's
+        # own __init__ (they call this one directly).
+        self.app = app
+        self.method = method
+        self.path = path
+        self.query_string = query_string
+        self.path_params = {}
+        self.body = b""
+        self.background = None
+        self._state = None
+        self._origin = None
+        self._headers = None
+        self._query = None
+        self._cookies = None
 
 
 def wsgi_request(cls: type[RequestT], app: App, environ: dict[str, Any]) -> RequestT:
@@ -133,7 +131,7 @@ def wsgi_request(cls: type[RequestT], app: App, environ: dict[str, Any]) -> Requ
     path = environ.get("PATH_INFO", "")
     query = environ.get("QUERY_STRING")
     request = cls.__new__(cls)
-    _fill(
+    RequestCore.__init__(
         request,
         app,
         environ["REQUEST_METHOD"],
@@ -153,7 +151,7 @@ def asgi_request(
     if root_path and path.startswith(root_path):
         path = path[len(root_path) :]
     request = cls.__new__(cls)
-    _fill(request, app, scope["method"], path, scope.get("query_string", b""))
+    RequestCore.__init__(request, app, scope["method"], path, scope.get("query_string", b""))
     request.scope = scope  # type: ignore[attr-defined]
     request._receive = receive  # type: ignore[attr-defined]
     return request
@@ -195,16 +193,22 @@ class ResponseCore:
         else:
             self._headers = [content_type_field(media_type)]
         if headers is not None:
-            items = headers.items() if isinstance(headers, Mapping) else headers
+            # A Mapping is read as names to values (cast: pyright would also let its keys be
+            # the pairs an Iterable[tuple[str, str]] yields).
+            items = (
+                cast("Mapping[str, str]", headers).items()
+                if isinstance(headers, Mapping)
+                else headers
+            )
             append = self.append_header
             for name, value in items:
                 append(name, value)
 
     @classmethod
-    def _trusted(
+    def from_checked_parts(
         cls: type[ResponseT], status_code: int, body: bytes, headers: list[tuple[str, str]]
     ) -> ResponseT:
-        """Build from parts the framework already validated (no per-request re-checking)."""
+        """Build from parts already validated: status, body and fields are not checked again."""
         response = cls.__new__(cls)
         response.status_code = status_code
         response.body = body

@@ -134,8 +134,8 @@ PROBLEM_HEADERS: list[tuple[str, str]] = [("content-type", PROBLEM_MEDIA_TYPE)]
 
 def problem_response(error: HTTPError) -> Response:
     """Render an HTTPError as an RFC 9457 ``application/problem+json`` response."""
-    response = Response._trusted(error.status, msgspec.json.encode(error.problem()), [])
-    response._headers = list(PROBLEM_HEADERS)
+    body = msgspec.json.encode(error.problem())
+    response = Response.from_checked_parts(error.status, body, list(PROBLEM_HEADERS))
     for name, value in error.headers.items():
         response.set_header(name, value)
     return response

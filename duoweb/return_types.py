@@ -16,7 +16,7 @@ from duoweb.responses import JSON_HEADERS, Response
 
 logger = lazy_logger("duoweb", globals())
 
-_NO_CONTENT = Response._trusted(204, b"", [])
+_NO_CONTENT = Response.from_checked_parts(204, b"", [])
 (JSON_CONTENT_TYPE,) = JSON_HEADERS
 
 
@@ -66,7 +66,7 @@ class ResponsePlan:
             # The handler broke its own contract: a server error, never the client's.
             logger.error("response does not match %r: %s", self.annotation, exc)
             raise HTTPError(500, "The server produced an invalid response.") from exc
-        return Response._trusted(self.status_code, body, list(JSON_HEADERS))
+        return Response.from_checked_parts(self.status_code, body, list(JSON_HEADERS))
 
     def render_tagged(self, result: Any) -> Response:
         """``render`` for a result that is neither a Response nor None, a 200 with its ETag.
@@ -83,11 +83,11 @@ class ResponsePlan:
         status = self.status_code
         etag_of = self.etag_of
         if status != 200 or etag_of is None:
-            return Response._trusted(status, body, list(JSON_HEADERS))
+            return Response.from_checked_parts(status, body, list(JSON_HEADERS))
         last = self._last_tagged
         if last is None or body != last[0]:
             last = self._last_tagged = (body, etag_of(body))  # one tuple: a matching pair
-        return Response._trusted(200, body, [JSON_CONTENT_TYPE, ("etag", last[1])])
+        return Response.from_checked_parts(200, body, [JSON_CONTENT_TYPE, ("etag", last[1])])
 
 
 def _pydantic_encoder(annotation: Any) -> Callable[[Any], bytes]:

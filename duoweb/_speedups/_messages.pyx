@@ -157,8 +157,8 @@ cdef class ResponseCore:
                 append(name, value)
 
     @classmethod
-    def _trusted(cls, status_code, body, headers):
-        """Build from parts the framework already validated (no per-request re-checking)."""
+    def from_checked_parts(cls, status_code, body, headers):
+        """Build from parts already validated: status, body and fields are not checked again."""
         cdef ResponseCore response = cls.__new__(cls)
         response.status_code = status_code
         response.body = body

@@ -197,7 +197,7 @@ def test_asgi_header_list_is_the_header_list_encoded(messages_impl: ModuleType) 
 def test_trusted_responses_take_their_parts_as_given(messages_impl: ModuleType) -> None:
     shaped = response_class(messages_impl, "text/plain")
     headers = [("content-type", "application/json")]
-    response = shaped._trusted(201, b"{}", headers)
+    response = shaped.from_checked_parts(201, b"{}", headers)
     assert type(response) is shaped
     assert (response.status_code, response.body, response._headers) == (201, b"{}", headers)
     assert response._headers is headers
