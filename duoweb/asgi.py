@@ -60,7 +60,7 @@ class ASGIRequest(Request):
         # Repeated fields are joined; parse_content_length then refuses anything but one number.
         return values[0] if len(values) == 1 else ",".join(values)
 
-    def _raw_content_type(self) -> str | None:
+    def raw_content_type(self) -> str | None:
         values = self._header_values(b"content-type")
         return values[0] if len(values) == 1 else None if not values else ",".join(values)
 
@@ -90,7 +90,7 @@ class ASGIRequest(Request):
             if not message.get("more_body", False):
                 return chunks[0] if len(chunks) == 1 else b"".join(chunks)
 
-    async def _receive_body_chunks(self, limit: int) -> AsyncIterator[bytes]:
+    async def receive_body_chunks(self, limit: int) -> AsyncIterator[bytes]:
         # receive_body's loop, yielding instead of gathering. Kept apart on purpose: every
         # body-reading route awaits receive_body, and an async generator under it would
         # cost each of them the generator's setup and one more await per message.
@@ -276,7 +276,7 @@ class ASGIAdapter:
             await chunks.aclose()
             await send({"type": "http.response.body", "body": b""})
             return
-        extensions = scope.get("extensions") or {}
+        extensions: dict[str, Any] = scope.get("extensions") or {}
         if (
             isinstance(response, FileResponse)
             and "http.response.pathsend" in extensions

@@ -259,9 +259,9 @@ def _extended_filename(disposition: str) -> str | None:
 
 def read_form(request: Request, limits: FormLimits, max_body_size: int) -> FormData:
     """The request's form, parsed as the body is read (WSGI, or any synchronous caller)."""
-    builder = FormBuilder(request._raw_content_type(), limits)
+    builder = FormBuilder(request.raw_content_type(), limits)
     try:
-        for chunk in request._body_chunks(max_body_size):
+        for chunk in request.body_chunks(max_body_size):
             builder.feed(chunk)
         return builder.finish()
     except BaseException:
@@ -271,9 +271,9 @@ def read_form(request: Request, limits: FormLimits, max_body_size: int) -> FormD
 
 async def receive_form(request: Request, limits: FormLimits, max_body_size: int) -> FormData:
     """The request's form, parsed as the body is received (ASGI)."""
-    builder = FormBuilder(request._raw_content_type(), limits)
+    builder = FormBuilder(request.raw_content_type(), limits)
     try:
-        async for chunk in request._receive_body_chunks(max_body_size):
+        async for chunk in request.receive_body_chunks(max_body_size):
             builder.feed(chunk)
         return builder.finish()
     except BaseException:

@@ -65,11 +65,12 @@ def is_model_type(annotation: Any) -> bool:
     """True for a pydantic model, msgspec Struct, dataclass or TypedDict class."""
     if not isinstance(annotation, type):
         return False
+    cls: type[Any] = annotation
     return (
-        _is_pydantic_model(annotation)
-        or issubclass(annotation, msgspec.Struct)
-        or hasattr(annotation, "__dataclass_fields__")  # dataclasses.is_dataclass, for a class
-        or typing.is_typeddict(annotation)
+        _is_pydantic_model(cls)
+        or issubclass(cls, msgspec.Struct)
+        or hasattr(cls, "__dataclass_fields__")  # dataclasses.is_dataclass, for a class
+        or typing.is_typeddict(cls)
     )
 
 
@@ -115,7 +116,7 @@ class BodyParam:
         body: bytes = request.body
         if not body and not self.required:
             return self.default
-        content_type = request._raw_content_type()
+        content_type = request.raw_content_type()
         if content_type != "application/json":  # the usual case costs no call
             require_json(content_type)
         if self._pydantic:

@@ -47,7 +47,7 @@ class Request(RequestCore):
         """The Content-Length field as sent, without building the whole headers view."""
         raise NotImplementedError
 
-    def _raw_content_type(self) -> str | None:
+    def raw_content_type(self) -> str | None:
         """The Content-Type field as sent, without building the whole headers view."""
         raise NotImplementedError
 
@@ -63,11 +63,11 @@ class Request(RequestCore):
         """Receive the whole body (ASGI); 413 if it declares or has over ``limit`` bytes."""
         raise NotImplementedError
 
-    def _body_chunks(self, limit: int) -> Iterator[bytes]:
+    def body_chunks(self, limit: int) -> Iterator[bytes]:
         """The body in chunks as it is read (WSGI); the same limits and errors as read_body."""
         raise NotImplementedError
 
-    def _receive_body_chunks(self, limit: int) -> AsyncIterator[bytes]:
+    def receive_body_chunks(self, limit: int) -> AsyncIterator[bytes]:
         """The body in chunks as it arrives (ASGI); the same limits and errors as receive_body."""
         raise NotImplementedError
 

@@ -49,7 +49,7 @@ class WSGIRequest(Request):
         value = self.environ.get("CONTENT_LENGTH")
         return value if value else None
 
-    def _raw_content_type(self) -> str | None:
+    def raw_content_type(self) -> str | None:
         value = self.environ.get("CONTENT_TYPE")
         return value if value else None
 
@@ -100,7 +100,7 @@ class WSGIRequest(Request):
         # The async path under WSGI runs on the worker thread's own loop: blocking is fine.
         return self.read_body(limit)
 
-    def _body_chunks(self, limit: int) -> Iterator[bytes]:
+    def body_chunks(self, limit: int) -> Iterator[bytes]:
         stream = self.environ.get("wsgi.input")
         if stream is None:
             return
@@ -128,9 +128,9 @@ class WSGIRequest(Request):
                 raise body_too_large(limit)
             yield chunk
 
-    async def _receive_body_chunks(self, limit: int) -> AsyncIterator[bytes]:
+    async def receive_body_chunks(self, limit: int) -> AsyncIterator[bytes]:
         # As receive_body: on the worker thread's own loop, reading may block.
-        for chunk in self._body_chunks(limit):
+        for chunk in self.body_chunks(limit):
             yield chunk
 
     def _server_scheme(self) -> str:
@@ -176,7 +176,18 @@ class WSGIAdapter(WSGICore):
         self._failed = False
         self._lock = threading.Lock()
         # A forked worker must run its own startup hooks, even if its parent ran them.
-        os.register_at_fork(after_in_child=_forget_started(weakref.ref(self)))
+        os.register_at_fork(after_in_child=self._forget_started(weakref.ref(self)))
+
+    @staticmethod
+    def _forget_started(adapter_ref: weakref.ref[WSGIAdapter]) -> Callable[[], None]:
+        def forget() -> None:
+            adapter = adapter_ref()
+            if adapter is not None:
+                adapter.started = False
+                adapter._failed = False
+                adapter._lock = threading.Lock()
+
+        return forget
 
     def start(self) -> None:
         """Enter the lifespan and run the startup hooks now, once; undone at process exit."""
@@ -303,14 +314,3 @@ def _stop_with_multiprocessing_child(stop: Callable[[], None]) -> None:
     from multiprocessing.util import Finalize
 
     Finalize(None, stop, exitpriority=0)
-
-
-def _forget_started(adapter_ref: weakref.ref[WSGIAdapter]) -> Callable[[], None]:
-    def forget() -> None:
-        adapter = adapter_ref()
-        if adapter is not None:
-            adapter.started = False
-            adapter._failed = False
-            adapter._lock = threading.Lock()
-
-    return forget
