@@ -89,10 +89,14 @@ def _fail(template: str, problem: str) -> RouteDefinitionError:
 
 def parse_template(template: str) -> tuple[Segment, ...]:
     """Split ``template`` into segments, checking its syntax; kinds are only what it spells out."""
-    # Apps without a type checker may pass anything: a non-str is refused with a clear error.
-    if not isinstance(template, str):  # pyright: ignore[reportUnnecessaryIsInstance]
-        raise RouteDefinitionError(f"route template must be a str, got {template!r}")
+    _check_text(template)
     return _parse(template)
+
+
+def _check_text(template: object) -> None:
+    # Apps without a type checker may pass anything: a non-str is refused with a clear error.
+    if not isinstance(template, str):
+        raise RouteDefinitionError(f"route template must be a str, got {template!r}")
 
 
 @lru_cache(maxsize=4096)

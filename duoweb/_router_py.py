@@ -45,6 +45,15 @@ _UUID_RE: Final = re.compile(
 )
 
 
+# Registration checks what untyped callers pass too: these take any object, not just a str.
+def _is_identifier(name: object) -> bool:
+    return isinstance(name, str) and name.isidentifier()
+
+
+def _is_method_token(method: object) -> bool:
+    return isinstance(method, str) and _METHOD_RE.fullmatch(method) is not None
+
+
 class _NoMatch:
     """Type of the sentinel a converter returns for a segment it rejects."""
 
@@ -369,7 +378,7 @@ class Router(Generic[EndpointT]):
         Custom converters are tried after float and before str, in registration order, and only
         on non-empty segments. Register them before the routes that use them.
         """
-        if not isinstance(name, str) or not name.isidentifier():
+        if not _is_identifier(name):
             raise RouteDefinitionError(f"converter name {name!r} is not an identifier")
         if name in BUILTIN_KINDS or name in self._converters:
             raise RouteDefinitionError(f"converter {name!r} is already defined")
@@ -402,7 +411,7 @@ class Router(Generic[EndpointT]):
         if not wanted:
             raise RouteDefinitionError(f"route template {template!r}: no methods given")
         for method in wanted:
-            if not isinstance(method, str) or _METHOD_RE.fullmatch(method) is None:
+            if not _is_method_token(method):
                 raise RouteDefinitionError(
                     f"route template {template!r}: method {method!r} is not an uppercase token"
                 )

@@ -83,7 +83,7 @@ def call_with_tasks(
     """
     tasks = BackgroundTasks()
     result = handler(**found, **{name: tasks})
-    if tasks._pending is not None:
+    if tasks:
         request.background = tasks
     return result
 

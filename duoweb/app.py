@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import functools
 import inspect
-from collections.abc import Awaitable, Callable, Iterable, Mapping
+from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any, NamedTuple, TypeVar, overload
 
 from duoweb._lazy import lazy_logger
@@ -510,6 +510,11 @@ class App(RouteDecorators):
         return register
 
     # --- introspection -----------------------------------------------------------------------
+
+    @property
+    def endpoints(self) -> Sequence[Endpoint]:
+        """Every HTTP route's endpoint, in registration order (read by the OpenAPI builder)."""
+        return self._endpoints
 
     def routes(self) -> list[RouteInfo]:
         """Every (method, path template, handler name, is_async) in registration order."""

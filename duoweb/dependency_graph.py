@@ -23,6 +23,8 @@ from duoweb.routing import RouteDefinitionError
 from duoweb.signatures import SignaturePlan, describe, plan_signature
 
 if TYPE_CHECKING:
+    from types import TracebackType
+
     from duoweb.concurrency import ThreadPool
 
 logger = lazy_logger("duoweb", globals())
@@ -129,7 +131,15 @@ def call_provider_sync(
             return stack.enter_context(contextlib.contextmanager(node.provider)(**kwargs))
         manager = contextlib.asynccontextmanager(node.provider)(**kwargs)
         value = run_on_thread_loop(manager.__aenter__())
-        stack.push(lambda *exc: run_on_thread_loop(manager.__aexit__(*exc)))
+
+        def exit_manager(
+            kind: type[BaseException] | None,
+            error: BaseException | None,
+            trace: TracebackType | None,
+        ) -> bool | None:
+            return run_on_thread_loop(manager.__aexit__(kind, error, trace))
+
+        stack.push(exit_manager)
         return value
     except Exception as exc:
         log_failure(node.provider, exc)

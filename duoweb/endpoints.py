@@ -13,7 +13,7 @@ import functools
 import inspect
 import types
 from collections.abc import Callable, Mapping
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from duoweb._serve import BackgroundTasks
 from duoweb.concurrency import run_on_thread_loop
@@ -265,7 +265,7 @@ class Endpoint:
         caching = self.caching
         if path is CallPath.DIRECT:  # reached only when the dispatcher does not call directly
             path = CallPath.PATH_ONLY if self.plan.tasks is None else CallPath.OWN
-        self._responders = _RESPONDERS[path]
+        self._responders = self._RESPONDERS[path]
         respond_sync: Any = types.MethodType(self._responders[0], self)
         respond_async: Any = types.MethodType(self._responders[1], self)
         if self.reads_form:
@@ -480,6 +480,15 @@ class Endpoint:
     def __repr__(self) -> str:
         return f"<Endpoint {'|'.join(self.methods)} {self.template} -> {self.name}>"
 
+    #: Each call path's (sync, async) responder, unbound.
+    _RESPONDERS: ClassVar[dict[CallPath, tuple[Callable[..., Any], Callable[..., Any]]]] = {
+        CallPath.PATH_ONLY: (_path_only_sync, _path_only_async),
+        CallPath.OWN: (_own_sync, _own_async),
+        CallPath.PROVIDER: (_provider_sync, _provider_async),
+        CallPath.GRAPH: (_graph_sync, _graph_async),
+        CallPath.STACKED: (_stacked_sync, _stacked_async),
+    }
+
 
 #: Callables whose call is already direct: others' ``__call__`` is looked up once, at planning.
 _PLAIN_CALLABLES = (
@@ -492,15 +501,6 @@ _PLAIN_CALLABLES = (
 
 #: Provider kinds that need no event loop: a route of them can run inline on the ASGI loop.
 _SYNC_KINDS = frozenset({ProviderKind.FUNCTION, ProviderKind.GENERATOR})
-
-#: Each call path's (sync, async) responder, unbound.
-_RESPONDERS: dict[CallPath, tuple[Callable[..., Any], Callable[..., Any]]] = {
-    CallPath.PATH_ONLY: (Endpoint._path_only_sync, Endpoint._path_only_async),
-    CallPath.OWN: (Endpoint._own_sync, Endpoint._own_async),
-    CallPath.PROVIDER: (Endpoint._provider_sync, Endpoint._provider_async),
-    CallPath.GRAPH: (Endpoint._graph_sync, Endpoint._graph_async),
-    CallPath.STACKED: (Endpoint._stacked_sync, Endpoint._stacked_async),
-}
 
 
 class WebSocketEndpoint:

@@ -10,7 +10,7 @@ import dataclasses
 import inspect
 import typing
 from collections.abc import Awaitable, Callable
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 
 import msgspec
 
@@ -26,6 +26,7 @@ from duoweb.params import (
     split_annotated,
     strip_optional,
 )
+from duoweb.type_guards import is_dict, is_list
 
 if TYPE_CHECKING:
     from duoweb.concurrency import ThreadPool
@@ -71,7 +72,7 @@ class FileParam(msgspec.Struct, frozen=True):
             errors.append(_missing(self.key))
             return None
         default = self.default
-        return list(default) if isinstance(default, list) else default
+        return list(default) if is_list(default) else default
 
 
 class FormDataParam(msgspec.Struct, frozen=True):
@@ -154,19 +155,19 @@ class FormModelParam:
             return None
 
 
-def _model_fields(model: type) -> list[tuple[str, bool]]:
+def _model_fields(model: type[Any]) -> list[tuple[str, bool]]:
     """(wire name, is a list) for each field of a model class."""
     found: list[tuple[str, bool]] = []
     pydantic_fields = getattr(model, "model_fields", None)
-    if isinstance(pydantic_fields, dict):
+    if is_dict(pydantic_fields):
         for name, info in pydantic_fields.items():
             key = info.alias or name
             found.append((key, _takes_many(info.annotation)))
         return found
     hints = typing.get_type_hints(model, include_extras=True)
     if issubclass(model, msgspec.Struct):
-        info = msgspec.inspect.type_info(model)
-        for field in info.fields:  # type: ignore[attr-defined]
+        info = cast("msgspec.inspect.StructType", msgspec.inspect.type_info(model))
+        for field in info.fields:
             found.append((field.encode_name, _takes_many(hints.get(field.name))))
         return found
     if dataclasses.is_dataclass(model):

@@ -86,12 +86,12 @@ class _Builder:
             info["description"] = app.description
         paths: dict[str, dict[str, Any]] = {}
         tags: dict[str, None] = {}
-        for endpoint in app._endpoints:
+        for endpoint in app.endpoints:
             if endpoint.include_in_schema and endpoint.operation_id:
                 for method in endpoint.methods:
                     suffix = f"_{method.lower()}" if len(endpoint.methods) > 1 else ""
                     self.reserved_ids.add(endpoint.operation_id + suffix)
-        for endpoint in app._endpoints:
+        for endpoint in app.endpoints:
             if not endpoint.include_in_schema:
                 continue
             item = paths.setdefault(_openapi_path(endpoint.template), {})

@@ -6,9 +6,10 @@ items; these say what such a dict or list holds (string keys, any values).
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any, TypeGuard
 
-__all__ = ["is_dict", "is_list"]
+__all__ = ["is_dict", "is_list", "is_mapping"]
 
 
 def is_dict(value: object) -> TypeGuard[dict[str, Any]]:
@@ -19,3 +20,8 @@ def is_dict(value: object) -> TypeGuard[dict[str, Any]]:
 def is_list(value: object) -> TypeGuard[list[Any]]:
     """True when ``value`` is a list."""
     return isinstance(value, list)
+
+
+def is_mapping(value: object) -> TypeGuard[Mapping[str, Any]]:
+    """True when ``value`` is a Mapping; typed with string keys (JSON objects)."""
+    return isinstance(value, Mapping)

@@ -23,6 +23,7 @@ from duoweb.errors import HTTPError
 from duoweb.security.base import declare_parameter
 from duoweb.security.http import BearerScheme, HTTPBearer
 from duoweb.security.oauth2 import SecurityScopes
+from duoweb.type_guards import is_list, is_mapping
 
 Claims = dict[str, Any]
 
@@ -84,9 +85,7 @@ class JWKS:
         """Replace the keys with those of ``document`` (``{"keys": [...]}``)."""
         key_set = pyjwt.PyJWKSet.from_dict(dict(document))
         declared = {
-            jwk.get("kid"): jwk.get("alg")
-            for jwk in document.get("keys", [])
-            if isinstance(jwk, Mapping)
+            jwk.get("kid"): jwk.get("alg") for jwk in document.get("keys", []) if is_mapping(jwk)
         }
         self._keys = {key.key_id: key for key in key_set.keys}
         self._algorithms = {kid: declared.get(kid) for kid in self._keys}
@@ -242,7 +241,7 @@ class TokenScopes:
         held = claims.get(self.claim, claims.get("scp"))
         if isinstance(held, str):
             return SecurityScopes(held)
-        if isinstance(held, list) and all(isinstance(scope, str) for scope in held):
+        if is_list(held) and all(isinstance(scope, str) for scope in held):
             return SecurityScopes(held)
         return SecurityScopes()
 
