@@ -16,6 +16,10 @@ bash scripts/provision_system.sh || case "${CI:-}" in "" | 0 | false) ;; *) exit
 # cython-lint runs pycodestyle, which it finds on PATH: the one in .venv.
 PATH="$PWD/.venv/bin:$PATH" .venv/bin/cython-lint duoweb/_speedups/*.pyx duoweb/_speedups/*.pxd
 .venv/bin/python -m mypy --strict
+# pyright strict over duoweb/ ([tool.pyright] in pyproject.toml). Nothing is downloaded: the
+# pyright wheel ships pyright itself and the pyright[nodejs] extra a Node.js binary (preferred
+# to any node on PATH); IGNORE_WARNINGS skips its look-up of a newer release on PyPI.
+PYRIGHT_PYTHON_IGNORE_WARNINGS=1 .venv/bin/pyright
 .venv/bin/python -m mkdocs build --strict --quiet
 echo "== pytest, compiled speedups"
 .venv/bin/python -m pytest --cov --cov-report= --cov-fail-under=0 "$@"  # the floor is judged on both runs
