@@ -64,7 +64,7 @@ class ASGIRequest(Request):
         values = self._header_values(b"content-type")
         return values[0] if len(values) == 1 else None if not values else ",".join(values)
 
-    def _raw_if_none_match(self) -> str | None:
+    def raw_if_none_match(self) -> str | None:
         values = self._header_values(b"if-none-match")
         return ", ".join(values) if values else None
 

@@ -51,7 +51,7 @@ class Request(RequestCore):
         """The Content-Type field as sent, without building the whole headers view."""
         raise NotImplementedError
 
-    def _raw_if_none_match(self) -> str | None:
+    def raw_if_none_match(self) -> str | None:
         """The If-None-Match field as sent (repeated fields joined), without the headers view."""
         raise NotImplementedError
 

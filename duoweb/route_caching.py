@@ -17,7 +17,7 @@ wrapped, and a path-parameters-only ``def`` handler is called straight from the 
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 
 from duoweb.caching import NotModifiedResponse, if_none_match_hits, strong_etag
 from duoweb.headers import check_header
@@ -80,7 +80,7 @@ class RouteCaching:
                 response.append_header("etag", etag)
         response = self._cache_control(response)
         if etag is not None:
-            condition = request._raw_if_none_match()
+            condition = request.raw_if_none_match()
             if condition is not None and if_none_match_hits(condition, etag):
                 return NotModifiedResponse(response)
         return response
@@ -126,9 +126,10 @@ class RouteCaching:
             response = render_tagged(result)
             if type(request) is WSGIRequest:
                 condition = request.environ.get("HTTP_IF_NONE_MATCH")
-            else:  # ASGI: ASGIRequest._raw_if_none_match's scan, without its two calls
+            else:  # ASGI: ASGIRequest.raw_if_none_match's scan, without its two calls
                 condition = None
-                for name, value in request.scope["headers"]:  # type: ignore[attr-defined]
+                scope = request.scope  # type: ignore[attr-defined]
+                for name, value in cast("list[tuple[bytes, bytes]]", scope["headers"]):
                     if name == _IF_NONE_MATCH or (
                         len(name) == 13 and name.lower() == _IF_NONE_MATCH
                     ):

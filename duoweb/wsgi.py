@@ -53,7 +53,7 @@ class WSGIRequest(Request):
         value = self.environ.get("CONTENT_TYPE")
         return value if value else None
 
-    def _raw_if_none_match(self) -> str | None:
+    def raw_if_none_match(self) -> str | None:
         value: str | None = self.environ.get("HTTP_IF_NONE_MATCH")
         return value
 
