@@ -8,6 +8,7 @@ documented in ``docs/parsing.md``.
 
 from __future__ import annotations
 
+import contextlib
 import operator
 import re
 from collections.abc import (
@@ -37,9 +38,11 @@ __all__ = [
     "QueryParams",
     "TooManyQueryParameters",
     "UnsafeHeader",
+    "asgi_header",
     "best_match",
     "check_header",
     "encode_headers",
+    "environ_header",
     "format_set_cookie",
     "parse_accept",
     "parse_content_length",
@@ -63,6 +66,7 @@ _ATTRIBUTE_VALUE_RE = re.compile(r"[\x20-\x3a\x3c-\x7e]+")
 #: WSGI ``HTTP_*`` keys whose remainder holds one of these is not a server-made key; skipped.
 _NON_CANONICAL_ENV_RE = re.compile(r"[a-z\-]")
 _ASCII_LOWER = str.maketrans("ABCDEFGHIJKLMNOPQRSTUVWXYZ", "abcdefghijklmnopqrstuvwxyz")
+_ASCII_UPPER = str.maketrans("abcdefghijklmnopqrstuvwxyz", "ABCDEFGHIJKLMNOPQRSTUVWXYZ")
 _OWS = " \t"
 _DAYS = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
 _MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
@@ -238,6 +242,48 @@ class Headers(Mapping[str, str]):
     def __repr__(self) -> str:
         """``Headers({...})`` with the lowercase names and combined values."""
         return f"Headers({self._map!r})"
+
+
+def environ_header(environ: Mapping[str, Any], name: str) -> str | None:
+    """``Headers.from_environ(environ).get(name)``, read with one environ lookup.
+
+    A header's CGI key is ``HTTP_`` plus its name in uppercase with ``-`` as ``_``
+    (``CONTENT_TYPE`` and ``CONTENT_LENGTH`` have none, and count only when not empty).
+    """
+    if not isinstance(environ, Mapping):
+        raise TypeError("a WSGI environ must be a mapping")
+    if not isinstance(name, str):
+        return None
+    key = _lower(name)
+    if "_" in key:  # never in a name made from an environ key
+        return None
+    cgi = key == "content-type" or key == "content-length"
+    upper = key.upper() if key.isascii() else key.translate(_ASCII_UPPER)
+    upper = upper.replace("-", "_")
+    value = environ.get(upper if cgi else "HTTP_" + upper)
+    if not isinstance(value, str) or (cgi and not value):
+        return None
+    return value
+
+
+def asgi_header(raw: Iterable[tuple[bytes, bytes]], name: str) -> str | None:
+    """``Headers.from_asgi(raw).get(name)``, found by one scan of the pairs.
+
+    Repeated fields are joined with ","; a pair that is not two bytes raises the TypeError
+    ``Headers.from_asgi`` raises.
+    """
+    target: bytes | None = None  # None: no field can match (the pairs are still checked)
+    if isinstance(name, str):
+        with contextlib.suppress(UnicodeEncodeError):  # no latin-1 name: nothing matches
+            target = _lower(name).encode("latin-1")
+    found: str | None = None
+    for key, value in raw:
+        if not isinstance(key, bytes) or not isinstance(value, bytes):
+            raise TypeError("ASGI header names and values must be bytes")
+        if target is not None and len(key) == len(target) and key.lower() == target:
+            text = value.decode("latin-1")
+            found = text if found is None else found + "," + text
+    return found
 
 
 # --------------------------------------------------------------------------------------------

@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Mapping
 from typing import TYPE_CHECKING, Any, ClassVar, TypeVar, cast
 
-from duoweb.headers import check_header
+from duoweb.headers import asgi_header, check_header, environ_header
 
 if TYPE_CHECKING:
     from duoweb._serve_py import BackgroundTasks
@@ -79,6 +79,8 @@ class RequestCore:
         "_headers",
         "_origin",
         "_query",
+        "_source",
+        "_source_is_scope",
         "_state",
         "app",
         "background",
@@ -108,6 +110,9 @@ class RequestCore:
     _headers: Headers | None
     _query: QueryParams | None
     _cookies: dict[str, str] | None
+    #: The WSGI environ or ASGI scope the request was read from (None: built otherwise).
+    _source: dict[str, Any] | None
+    _source_is_scope: bool
 
     def __init__(self, app: App, method: str, path: str, query_string: bytes) -> None:
         # Also fills the cores that wsgi_request and asgi_request make without their class's
@@ -124,6 +129,24 @@ class RequestCore:
         self._headers = None
         self._query = None
         self._cookies = None
+        self._source = None
+        self._source_is_scope = False
+
+    def header(self, name: str) -> str | None:
+        """The value of request header ``name`` (any case; repeats joined with ","), or None.
+
+        The same answer as ``request.headers.get(name)``, read straight from the environ or
+        the scope while the headers view has not been built.
+        """
+        headers = self._headers
+        if headers is not None:
+            return headers.get(name)
+        source = self._source
+        if source is None:  # not read from an environ or scope: the subclass's own view
+            return cast("str | None", self.headers.get(name))  # type: ignore[attr-defined]
+        if self._source_is_scope:
+            return asgi_header(source["headers"], name)
+        return environ_header(source, name)
 
 
 def wsgi_request(cls: type[RequestT], app: App, environ: dict[str, Any]) -> RequestT:
@@ -139,6 +162,7 @@ def wsgi_request(cls: type[RequestT], app: App, environ: dict[str, Any]) -> Requ
         query.encode("latin-1", "replace") if query else b"",
     )
     request.environ = environ  # type: ignore[attr-defined]
+    request._source = environ
     return request
 
 
@@ -154,6 +178,8 @@ def asgi_request(
     RequestCore.__init__(request, app, scope["method"], path, scope.get("query_string", b""))
     request.scope = scope  # type: ignore[attr-defined]
     request._receive = receive  # type: ignore[attr-defined]
+    request._source = scope
+    request._source_is_scope = True
     return request
 
 

@@ -15,6 +15,8 @@ import types
 from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING, Any, ClassVar
 
+import msgspec
+
 from duoweb._serve import BackgroundTasks
 from duoweb.concurrency import run_on_thread_loop
 from duoweb.dependencies import Depends
@@ -29,12 +31,19 @@ from duoweb.dependency_graph import (
 )
 from duoweb.errors import RequestValidationError, ValidationErrorItem
 from duoweb.lifespan import AppStateMarker
-from duoweb.params import Extractor, split_annotated
+from duoweb.params import Extractor, ScalarParam, split_annotated
 from duoweb.requests import Request
 from duoweb.responses import Response
 from duoweb.return_types import ResponsePlan
 from duoweb.routing import RouteDefinitionError
-from duoweb.signatures import describe, path_kind, plan_signature, resolve_hints, route_hints
+from duoweb.signatures import (
+    SignaturePlan,
+    describe,
+    path_kind,
+    plan_signature,
+    resolve_hints,
+    route_hints,
+)
 
 if TYPE_CHECKING:
     from duoweb.concurrency import ThreadPool
@@ -64,6 +73,9 @@ class CallPath(enum.Enum):
     #: One provider, a ``def`` (no generator) with no dependency of its own, whose value goes
     #: to at most one parameter: called straight, no table of values and no exit stack.
     PROVIDER = "provider"
+    #: Several providers, each a ``def`` (no generator) with no dependency of its own (a
+    #: router's key check and the handler's bearer token): each called straight in turn.
+    PROVIDERS = "providers"
     #: Providers run in dependency order, each value kept in a table for its readers.
     GRAPH = "graph"
     #: As GRAPH, and some provider is a generator: the call runs in an exit stack that
@@ -220,12 +232,28 @@ class Endpoint:
             return CallPath.OWN if plan.tasks is not None else CallPath.PATH_ONLY
         if any(node.kind in GENERATOR_KINDS for node in nodes):
             return CallPath.STACKED
-        if len(nodes) == 1 and len(self.needs) <= 1:
-            (node,) = nodes
-            if node.kind is ProviderKind.FUNCTION and not node.needs:
-                self._plan_provider_call(node)
+        #: The handler takes something besides its providers' values.
+        self._handler_extracts = bool(
+            plan.path or plan.contextual or plan.scalars or plan.body is not None
+        )
+        if all(node.kind is ProviderKind.FUNCTION and not node.needs for node in nodes):
+            if len(nodes) == 1 and len(self.needs) <= 1:
+                self._plan_provider_call(nodes[0])
                 return CallPath.PROVIDER
+            self._plain_calls = [self._plain_call(node) for node in nodes]
+            return CallPath.PROVIDERS
         return CallPath.GRAPH
+
+    def _plain_call(self, node: DependencyNode) -> PlainCall:
+        """How the PROVIDERS path calls one provider and which handler parameters it feeds."""
+        plan = node.plan
+        return PlainCall(
+            provider=node.provider,
+            call=_direct_call(node.provider),
+            lone=_lone_input(plan),
+            plan=plan,
+            fed=tuple(name for name, key in self.needs if key == node.key),
+        )
 
     def _plan_provider_call(self, node: DependencyNode) -> None:
         """What the PROVIDER path needs: the provider, how to call it, what it feeds."""
@@ -234,26 +262,24 @@ class Endpoint:
         self._provider_plan = plan = node.plan
         #: What calling it runs: a callable object's bound ``__call__``, found now rather
         #: than by the interpreter at every call.
-        target: Any = provider
-        self._call_provider: Callable[..., Any] = (
-            target if isinstance(target, _PLAIN_CALLABLES) else target.__call__
-        )
+        self._call_provider = _direct_call(provider)
         #: The handler parameter that gets its value (None: a route dependency).
         self._fed = self.needs[0][0] if self.needs else None
         #: The provider's one parameter, when it has only that, read from the query, a
         #: header or a cookie and passable by position; None otherwise.
-        self._lone_input: Extractor | None = None
+        self._lone_input = lone = _lone_input(plan)
+        #: That parameter's header name, when it is optional text read as it is (a security
+        #: scheme's credential): read with ``request.header``, no extraction, no 422 possible.
+        self._lone_header: str | None = None
+        self._lone_default: Any = None
         if (
-            len(plan.scalars) == 1
-            and not (plan.path or plan.contextual or plan.form or plan.body is not None)
-            and plan.scalars[0].name not in plan.keyword_only
+            isinstance(lone, ScalarParam)
+            and lone.source == "header"
+            and lone.plain_text
+            and not (lone.multi or lone.required)
         ):
-            self._lone_input = plan.scalars[0]
-        handler = self.plan
-        #: The handler takes something besides the provider's value.
-        self._handler_extracts = bool(
-            handler.path or handler.contextual or handler.scalars or handler.body is not None
-        )
+            self._lone_header = lone.key
+            self._lone_default = lone.default
 
     def _plan_responders(self) -> None:
         """Bind the call path's responders, wrapped for a form body and router middleware.
@@ -377,6 +403,21 @@ class Endpoint:
         return inputs, arguments
 
     def _provider_sync(self, request: Request) -> Response:
+        header = self._lone_header
+        if header is not None and not self._handler_extracts:  # a scheme's credential
+            credential: Any = request.header(header)
+            if credential is None:
+                credential = self._lone_default
+            try:
+                value = self._call_provider(credential)
+            except Exception as exc:
+                log_failure(self._provider, exc)
+                raise
+            fed = self._fed
+            result = self.handler() if fed is None else self.handler(**{fed: value})
+            if self.is_async:
+                result = run_on_thread_loop(result)
+            return self.render(result)
         # _provider_inputs inlined, as in _own_sync.
         errors: list[ValidationErrorItem] = []
         lone = self._lone_input
@@ -411,6 +452,49 @@ class Endpoint:
             raise
         if self._fed is not None:
             arguments[self._fed] = value
+        return await self._finish_async(arguments, pool)
+
+    def _plain_arguments(self, request: Request) -> tuple[dict[str, Any], list[Any]]:
+        """The handler's arguments and each plain provider's input, checked together (one 422)."""
+        errors: list[ValidationErrorItem] = []
+        inputs = [
+            call.plan.extract(request, errors)
+            if call.lone is None
+            else call.lone.extract(request, errors)
+            for call in self._plain_calls
+        ]
+        arguments = self.plan.extract(request, errors) if self._handler_extracts else {}
+        if errors:
+            raise RequestValidationError(errors)
+        return arguments, inputs
+
+    def _providers_sync(self, request: Request) -> Response:
+        arguments, inputs = self._plain_arguments(request)
+        for call, given in zip(self._plain_calls, inputs, strict=True):
+            try:
+                value = call.call(**given) if call.lone is None else call.call(given)
+            except Exception as exc:
+                log_failure(call.provider, exc)
+                raise
+            for name in call.fed:
+                arguments[name] = value
+        return self._finish_sync(arguments)
+
+    async def _providers_async(self, request: Request, pool: ThreadPool) -> Response:
+        arguments, inputs = self._plain_arguments(request)
+        inline = self.inline
+        for call, given in zip(self._plain_calls, inputs, strict=True):
+            kwargs = given if call.lone is None else {call.lone.name: given}
+            try:
+                if inline:
+                    value = call.call(**kwargs)
+                else:
+                    value = await pool.run(call.provider, **kwargs)
+            except Exception as exc:
+                log_failure(call.provider, exc)
+                raise
+            for name in call.fed:
+                arguments[name] = value
         return await self._finish_async(arguments, pool)
 
     def _validated(
@@ -485,9 +569,44 @@ class Endpoint:
         CallPath.PATH_ONLY: (_path_only_sync, _path_only_async),
         CallPath.OWN: (_own_sync, _own_async),
         CallPath.PROVIDER: (_provider_sync, _provider_async),
+        CallPath.PROVIDERS: (_providers_sync, _providers_async),
         CallPath.GRAPH: (_graph_sync, _graph_async),
         CallPath.STACKED: (_stacked_sync, _stacked_async),
     }
+
+
+class PlainCall(msgspec.Struct, frozen=True):
+    """One provider of the PROVIDERS path: a ``def`` with no dependency of its own."""
+
+    #: The provider (what failures are logged as, and what a thread pool runs).
+    provider: Callable[..., Any]
+    #: What calling it runs (a callable object's bound ``__call__``, found at planning).
+    call: Callable[..., Any]
+    #: Its one parameter when it has only that, passed by position; None: keyword arguments.
+    lone: Extractor | None
+    plan: SignaturePlan
+    #: The handler parameters that get its value (none for a route or router dependency).
+    fed: tuple[str, ...]
+
+
+def _direct_call(provider: Callable[..., Any]) -> Callable[..., Any]:
+    """What calling ``provider`` runs: a callable object's ``__call__``, looked up now."""
+    target: Any = provider
+    return target if isinstance(target, _PLAIN_CALLABLES) else target.__call__
+
+
+def _lone_input(plan: SignaturePlan) -> Extractor | None:
+    """A provider's one parameter when it has only that, passable by position; else None.
+
+    That parameter is read from the query, a header or a cookie.
+    """
+    if (
+        len(plan.scalars) == 1
+        and not (plan.path or plan.contextual or plan.form or plan.body is not None)
+        and plan.scalars[0].name not in plan.keyword_only
+    ):
+        return plan.scalars[0]
+    return None
 
 
 #: Callables whose call is already direct: others' ``__call__`` is looked up once, at planning.

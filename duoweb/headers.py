@@ -10,9 +10,11 @@ if TYPE_CHECKING:
     from duoweb._headers_py import (
         Headers,
         QueryParams,
+        asgi_header,
         best_match,
         check_header,
         encode_headers,
+        environ_header,
         format_set_cookie,
         parse_accept,
         parse_content_length,
@@ -27,9 +29,11 @@ else:
     _impl = _select.load("headers")
     Headers = _impl.Headers
     QueryParams = _impl.QueryParams
+    asgi_header = _impl.asgi_header
     best_match = _impl.best_match
     check_header = _impl.check_header
     encode_headers = _impl.encode_headers
+    environ_header = _impl.environ_header
     format_set_cookie = _impl.format_set_cookie
     parse_accept = _impl.parse_accept
     parse_content_length = _impl.parse_content_length
@@ -42,9 +46,11 @@ __all__ = [
     "Headers",
     "QueryParams",
     "TooManyQueryParameters",
+    "asgi_header",
     "best_match",
     "check_header",
     "encode_headers",
+    "environ_header",
     "format_set_cookie",
     "parse_accept",
     "parse_content_length",

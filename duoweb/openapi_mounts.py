@@ -15,8 +15,10 @@ _METHODS = ("get", "put", "post", "delete", "options", "head", "patch", "trace")
 def merge_mounted(document: dict[str, Any], mounts: list[Mount], version: str) -> None:
     """Add each schema-included mount's paths (under its prefix) and components to ``document``.
 
-    operationIds become ``<mount name>.<id>``; a component both documents define differently
-    is an error, as it would make one of them wrong.
+    operationIds become ``<mount name>.<id>``. A security scheme whose name the parent uses
+    for another scheme becomes ``<mount name>.<name>`` (and so do the mount's requirements
+    naming it); any other component both documents define differently is an error, as it
+    would make one of them wrong.
     """
     paths: dict[str, Any] = document.setdefault("paths", {})
     components: dict[str, Any] = document.get("components", {})
@@ -25,6 +27,13 @@ def merge_mounted(document: dict[str, Any], mounts: list[Mount], version: str) -
         if not mount.include_in_schema:
             continue
         child = mount.app.openapi(version)
+        child_components: dict[str, Any] = dict(child.get("components", {}))
+        renamed = _renamed_schemes(components, child_components, mount.name)
+        if renamed:
+            child_components["securitySchemes"] = {
+                renamed.get(key, key): value
+                for key, value in child_components["securitySchemes"].items()
+            }
         for path, item in child.get("paths", {}).items():
             merged = {}
             for key, operation in item.items():
@@ -33,9 +42,17 @@ def merge_mounted(document: dict[str, Any], mounts: list[Mount], version: str) -
                         **operation,
                         "operationId": f"{mount.name}.{operation['operationId']}",
                     }
+                if key in _METHODS and renamed and "security" in operation:
+                    operation = {
+                        **operation,
+                        "security": [
+                            {renamed.get(name, name): scopes for name, scopes in need.items()}
+                            for need in operation["security"]
+                        ],
+                    }
                 merged[key] = operation
             paths[mount.prefix + path if path != "/" else mount.prefix] = merged
-        for section, entries in child.get("components", {}).items():
+        for section, entries in child_components.items():
             target = components.setdefault(section, {})
             for key, value in entries.items():
                 known = target.get(key)
@@ -51,3 +68,18 @@ def merge_mounted(document: dict[str, Any], mounts: list[Mount], version: str) -
         document["components"] = components
     if tags:
         document["tags"] = list(tags.values())
+
+
+def _renamed_schemes(
+    components: dict[str, Any], child_components: dict[str, Any], mount_name: str
+) -> dict[str, str]:
+    """Child security scheme name -> ``<mount name>.<name>``, where the parent's differs.
+
+    Only requirements name a security scheme, so renaming one is safe.
+    """
+    known: dict[str, Any] = components.get("securitySchemes", {})
+    return {
+        key: f"{mount_name}.{key}"
+        for key, value in child_components.get("securitySchemes", {}).items()
+        if key in known and known[key] != value
+    }

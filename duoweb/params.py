@@ -338,25 +338,28 @@ class ScalarParam(msgspec.Struct, frozen=True):
     def extract(self, request: Any, errors: list[ValidationErrorItem]) -> Any:
         """The converted value, or the default; a failure is added to ``errors``."""
         source = self.source
-        if source == "query":
-            container: Any = request._query or request.query  # parsed once per request
-        elif source == "header":
-            container = request.headers
-        elif source == "cookie":
-            container = request.cookies
-        else:  # "form": the text fields of the form the endpoint parsed before extracting
-            container = form_of(request).fields
         raw: Any
-        if self.multi:
-            if source == "cookie":
-                value = container.get(self.key)
-                raw = [] if value is None else [value]
-            else:
-                raw = container.getall(self.key)
-            if not raw:
-                raw = None
+        if source == "header" and not self.multi:
+            raw = request.header(self.key)  # one field, without building the headers view
         else:
-            raw = container.get(self.key)
+            if source == "query":
+                container: Any = request._query or request.query  # parsed once per request
+            elif source == "header":
+                container = request.headers
+            elif source == "cookie":
+                container = request.cookies
+            else:  # "form": the text fields of the form the endpoint parsed before extracting
+                container = form_of(request).fields
+            if self.multi:
+                if source == "cookie":
+                    value = container.get(self.key)
+                    raw = [] if value is None else [value]
+                else:
+                    raw = container.getall(self.key)
+                if not raw:
+                    raw = None
+            else:
+                raw = container.get(self.key)
         if raw is None:
             if self.required:
                 errors.append(ValidationErrorItem((source, self.key), "Field required", "missing"))

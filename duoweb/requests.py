@@ -119,7 +119,7 @@ class Request(RequestCore):
         """Request cookies by name (the first of repeated names wins)."""
         cookies = self._cookies
         if cookies is None:
-            cookies = self._cookies = parse_cookie(self.headers.get("cookie", ""))
+            cookies = self._cookies = parse_cookie(self.header("cookie") or "")
         return cookies
 
     @property

@@ -118,6 +118,7 @@ def shapes_app() -> App:
         route("/pooled", provided, inline=False)
         route("/keyword", keyword)
         route("/guarded", guarded, dependencies=[Depends(token)])
+        route("/several", provided, dependencies=[Depends(limited)])
         route("/graph", graph)
         route("/stacked", stacked)
     return app
@@ -133,6 +134,7 @@ def test_each_shape_gets_its_call_path(prefix: str) -> None:
         "/pooled": CallPath.PROVIDER,
         "/keyword": CallPath.PROVIDER,
         "/guarded": CallPath.PROVIDER,
+        "/several": CallPath.PROVIDERS,
         "/graph": CallPath.GRAPH,
         "/stacked": CallPath.STACKED,
     }
@@ -154,6 +156,7 @@ def test_every_call_path_answers(make_client: MakeClient, prefix: str) -> None:
         assert client.get(f"{prefix}/keyword?limit=9").json() == 9
         assert client.get(f"{prefix}/keyword").json() == 5
         assert client.get(f"{prefix}/guarded", headers=bearer).json() == "in"
+        assert client.get(f"{prefix}/several?q=4&limit=2", headers=bearer).json() == ["t0k", 4]
         assert client.get(f"{prefix}/graph", headers=bearer).json() == "T0K"
         assert client.get(f"{prefix}/stacked").json() == "resource"
     assert log[-3:] == ["open", "handler", "close"]
@@ -169,6 +172,11 @@ def test_the_provider_path_checks_everything_before_calling(
         both = client.get(f"{prefix}/provided?q=x")  # no header (a 401) and a bad query
         assert both.status_code == 422
         assert [e["loc"] for e in both.json()["errors"]] == [["query", "q"]]
+        assert client.get(f"{prefix}/several").status_code == 401
+        several = client.get(f"{prefix}/several?limit=0&q=x")  # no header, two bad values
+        assert several.status_code == 422
+        locations = sorted(e["loc"] for e in several.json()["errors"])
+        assert locations == [["query", "limit"], ["query", "q"]]
         bad = client.get(f"{prefix}/keyword?limit=0")
         assert bad.status_code == 422
         assert bad.json()["errors"][0]["loc"] == ["query", "limit"]

@@ -18,6 +18,7 @@ from duoweb.security import (
     SecurityScopes,
     require_scope,
 )
+from tests.conftest import MakeClient
 
 oauth2 = OAuth2PasswordBearer(
     token_url="/token",
@@ -178,3 +179,103 @@ def test_document_is_valid_openapi(version: str) -> None:
     )
     errors = [str(error)[:500] for error in validator(build_app().openapi(version)).iter_errors()]
     assert errors == []
+
+
+# --- a mounted App's schemes in the parent's merged document ------------------------------------
+
+
+def mounted_pair() -> App:
+    """A parent using HTTPBearer() and a mounted child using two schemes of its own."""
+    child = App()
+    child_bearer = HTTPBearer(description="Tokens of the admin service")  # same name, other scheme
+    child_key = APIKeyHeader(name="X-Admin-Key")
+
+    @child.get("/users", dependencies=[Depends(child_key)])
+    def users(token: Annotated[str, Depends(child_bearer)]) -> list[str]:
+        return [token]
+
+    @child.get("/open")
+    def child_open() -> str:
+        return "open"
+
+    parent = App()
+    parent_bearer = HTTPBearer()
+
+    @parent.get("/me")
+    def me(token: Annotated[str, Depends(parent_bearer)]) -> str:
+        return token
+
+    parent.mount("/admin", child, include_in_schema=True)
+    return parent
+
+
+@pytest.mark.parametrize("version", ["3.1", "3.0"])
+def test_a_mounted_apps_schemes_are_in_the_merged_document(version: str) -> None:
+    document = mounted_pair().openapi(version)
+    schemes = document["components"]["securitySchemes"]
+    assert schemes["HTTPBearer"] == {"type": "http", "scheme": "bearer"}
+    # The child's own HTTPBearer differs from the parent's: it is renamed, not lost or wrong.
+    assert schemes["admin.HTTPBearer"] == {
+        "type": "http",
+        "scheme": "bearer",
+        "description": "Tokens of the admin service",
+    }
+    assert schemes["APIKeyHeader"] == {"type": "apiKey", "in": "header", "name": "X-Admin-Key"}
+    users = document["paths"]["/admin/users"]["get"]
+    assert users["security"] == [{"APIKeyHeader": [], "admin.HTTPBearer": []}]
+    assert "security" not in document["paths"]["/admin/open"]["get"]
+    assert document["paths"]["/me"]["get"]["security"] == [{"HTTPBearer": []}]
+    validation = pytest.importorskip("openapi_spec_validator.validation")
+    validator = (
+        validation.OpenAPIV31SpecValidator
+        if version == "3.1"
+        else validation.OpenAPIV30SpecValidator
+    )
+    assert [str(error)[:500] for error in validator(document).iter_errors()] == []
+
+
+def test_a_scheme_both_apps_share_is_declared_once() -> None:
+    shared = HTTPBearer()
+    child = App()
+
+    @child.get("/data")
+    def data(token: Annotated[str, Depends(shared)]) -> str:
+        return token
+
+    parent = App()
+
+    @parent.get("/me")
+    def me(token: Annotated[str, Depends(shared)]) -> str:
+        return token
+
+    parent.mount("/child", child, include_in_schema=True)
+    document = parent.openapi()
+    assert list(document["components"]["securitySchemes"]) == ["HTTPBearer"]
+    assert document["paths"]["/child/data"]["get"]["security"] == [{"HTTPBearer": []}]
+
+
+def test_a_mount_left_out_of_the_schema_adds_no_scheme() -> None:
+    child = App()
+    key = APIKeyHeader(name="X-Key")
+
+    @child.get("/data")
+    def data(value: Annotated[str, Depends(key)]) -> str:
+        return value
+
+    parent = App()
+    parent.mount("/child", child)
+
+    @parent.get("/open")
+    def parent_open() -> str:
+        return "open"
+
+    assert "securitySchemes" not in parent.openapi().get("components", {})
+
+
+def test_the_mounted_apps_schemes_guard_its_routes(make_client: MakeClient) -> None:
+    with make_client(mounted_pair()) as client:
+        refused = client.get("/admin/users", headers={"authorization": "Bearer t"})
+        assert (refused.status_code, refused.headers["www-authenticate"]) == (401, "APIKey")
+        both = {"authorization": "Bearer t", "x-admin-key": "k"}
+        assert client.get("/admin/users", headers=both).json() == ["t"]
+        assert client.get("/me").status_code == 401

@@ -33,9 +33,11 @@ __all__ = [
     "QueryParams",
     "TooManyQueryParameters",
     "UnsafeHeader",
+    "asgi_header",
     "best_match",
     "check_header",
     "encode_headers",
+    "environ_header",
     "format_set_cookie",
     "parse_accept",
     "parse_content_length",
@@ -235,6 +237,127 @@ cdef dict _environ_map(dict environ):
     return combined
 
 
+cdef object _scan_pairs(tuple raw, str name):
+    """The combined value of ``name`` found by scanning checked ASGI pairs, or None."""
+    cdef unsigned char key[NAME_BUFFER]
+    cdef Py_ssize_t n = len(name), i
+    cdef int kind = PyUnicode_KIND(name)
+    cdef void* data = PyUnicode_DATA(name)
+    cdef Py_UCS4 c
+    cdef tuple item
+    cdef object bname, bvalue, text, result = None
+    cdef const unsigned char* p
+    if n > NAME_BUFFER:
+        return _asgi_map(raw).get(_lower(name))
+    for i in range(n):
+        c = PyUnicode_READ(kind, data, i)
+        if c > 255:
+            return None
+        key[i] = LOWER[c]
+    for item in raw:
+        bname = <object>PyTuple_GET_ITEM(item, 0)
+        if PyBytes_GET_SIZE(bname) != n:
+            continue
+        p = <const unsigned char*>PyBytes_AS_STRING(bname)
+        for i in range(n):
+            if LOWER[p[i]] != key[i]:
+                break
+        else:
+            bvalue = <object>PyTuple_GET_ITEM(item, 1)
+            text = PyUnicode_DecodeLatin1(
+                PyBytes_AS_STRING(bvalue), PyBytes_GET_SIZE(bvalue), NULL
+            )
+            result = text if result is None else result + _COMMA + text
+    return result
+
+
+cdef object _environ_get(dict env, str name):
+    """The value of ``name`` read from an environ by its CGI key, or None."""
+    cdef char key[NAME_BUFFER + 5]
+    cdef Py_ssize_t n = len(name), i
+    cdef int kind = PyUnicode_KIND(name)
+    cdef void* data = PyUnicode_DATA(name)
+    cdef Py_UCS4 c
+    cdef PyObject* found
+    cdef object environ_key, value
+    cdef bint cgi = False
+    if n > NAME_BUFFER:
+        return _environ_map(env).get(_lower(name))
+    key[0] = 72  # "HTTP_"
+    key[1] = 84
+    key[2] = 84
+    key[3] = 80
+    key[4] = 95
+    for i in range(n):
+        c = PyUnicode_READ(kind, data, i)
+        if c >= 128:
+            return _environ_map(env).get(_lower(name))
+        if c == 95:  # "_": never in a name made from an environ key
+            return None
+        key[5 + i] = 95 if c == 45 else <char>UPPER[c]
+    if n == 12 and memcmp(key + 5, b"CONTENT_TYPE", 12) == 0:
+        environ_key = _CONTENT_TYPE
+        cgi = True
+    elif n == 14 and memcmp(key + 5, b"CONTENT_LENGTH", 14) == 0:
+        environ_key = _CONTENT_LENGTH
+        cgi = True
+    else:
+        environ_key = PyUnicode_DecodeASCII(key, n + 5, NULL)
+    found = PyDict_GetItem(env, environ_key)
+    if found is NULL:
+        return None
+    value = <object>found
+    if not isinstance(value, str) or (cgi and len(<str>value) == 0):
+        return None
+    return value
+
+
+cdef inline tuple _checked_pairs(object raw):
+    """An ASGI headers list as a tuple of checked (bytes, bytes) pairs; TypeError if it is not."""
+    cdef tuple snapshot
+    cdef object item
+    if type(raw) is list:
+        snapshot = PyList_AsTuple(raw)
+    elif type(raw) is tuple:
+        snapshot = <tuple>raw
+    else:
+        snapshot = tuple(raw)
+    for item in snapshot:
+        if (
+            type(item) is not tuple
+            or PyTuple_GET_SIZE(item) != 2
+            or not isinstance(<object>PyTuple_GET_ITEM(item, 0), bytes)
+            or not isinstance(<object>PyTuple_GET_ITEM(item, 1), bytes)
+        ):
+            return _normalize_asgi(snapshot)
+    return snapshot
+
+
+cdef inline dict _environ_dict(object environ):
+    """A WSGI environ as a dict (itself when it is one); TypeError for a non-mapping."""
+    if type(environ) is dict:
+        return <dict>environ
+    if isinstance(environ, Mapping):
+        return dict(environ.items())
+    raise TypeError("a WSGI environ must be a mapping")
+
+
+def environ_header(environ, name):
+    """``Headers.from_environ(environ).get(name)``, read with one environ lookup."""
+    cdef dict env = _environ_dict(environ)
+    if not isinstance(name, str):
+        return None
+    return _environ_get(env, <str>name)
+
+
+def asgi_header(raw, name):
+    """``Headers.from_asgi(raw).get(name)``, found by one scan of the pairs."""
+    cdef tuple pairs = _checked_pairs(raw)
+    if not isinstance(name, str):
+        return None
+    return _scan_pairs(pairs, <str>name)
+
+
 @cython.final
 cdef class Headers:
     """Read-only, case-insensitive view of request headers; repeated fields joined with ","."""
@@ -262,24 +385,7 @@ cdef class Headers:
     def from_asgi(cls, raw):
         """View an ASGI ``scope["headers"]`` list (latin-1 bytes pairs, any name case)."""
         cdef Headers view = Headers.__new__(Headers)
-        cdef tuple snapshot
-        cdef object item
-        if type(raw) is list:
-            snapshot = PyList_AsTuple(raw)
-        elif type(raw) is tuple:
-            snapshot = <tuple>raw
-        else:
-            snapshot = tuple(raw)
-        for item in snapshot:
-            if (
-                type(item) is not tuple
-                or PyTuple_GET_SIZE(item) != 2
-                or not isinstance(<object>PyTuple_GET_ITEM(item, 0), bytes)
-                or not isinstance(<object>PyTuple_GET_ITEM(item, 1), bytes)
-            ):
-                snapshot = _normalize_asgi(snapshot)
-                break
-        view._raw = snapshot
+        view._raw = _checked_pairs(raw)
         return view
 
     @classmethod
@@ -288,10 +394,8 @@ cdef class Headers:
         cdef Headers view = Headers.__new__(Headers)
         if type(environ) is dict:
             view._env = PyDict_Copy(environ)
-        elif isinstance(environ, Mapping):
-            view._env = dict(environ.items())
         else:
-            raise TypeError("a WSGI environ must be a mapping")
+            view._env = _environ_dict(environ)
         return view
 
     cdef dict _full(self):
@@ -302,85 +406,12 @@ cdef class Headers:
                 self._map = _environ_map(self._env)
         return self._map
 
-    cdef object _scan(self, str name):
-        """The combined value of ``name`` found by scanning the ASGI pairs, or None."""
-        cdef unsigned char key[NAME_BUFFER]
-        cdef Py_ssize_t n = len(name), i
-        cdef int kind = PyUnicode_KIND(name)
-        cdef void* data = PyUnicode_DATA(name)
-        cdef Py_UCS4 c
-        cdef tuple item
-        cdef object bname, bvalue, text, result = None
-        cdef const unsigned char* p
-        if n > NAME_BUFFER:
-            return self._full().get(_lower(name))
-        for i in range(n):
-            c = PyUnicode_READ(kind, data, i)
-            if c > 255:
-                return None
-            key[i] = LOWER[c]
-        for item in self._raw:
-            bname = <object>PyTuple_GET_ITEM(item, 0)
-            if PyBytes_GET_SIZE(bname) != n:
-                continue
-            p = <const unsigned char*>PyBytes_AS_STRING(bname)
-            for i in range(n):
-                if LOWER[p[i]] != key[i]:
-                    break
-            else:
-                bvalue = <object>PyTuple_GET_ITEM(item, 1)
-                text = PyUnicode_DecodeLatin1(
-                    PyBytes_AS_STRING(bvalue), PyBytes_GET_SIZE(bvalue), NULL
-                )
-                result = text if result is None else result + _COMMA + text
-        return result
-
-    cdef object _env_get(self, str name):
-        """The value of ``name`` read from the environ snapshot by its CGI key, or None."""
-        cdef char key[NAME_BUFFER + 5]
-        cdef Py_ssize_t n = len(name), i
-        cdef int kind = PyUnicode_KIND(name)
-        cdef void* data = PyUnicode_DATA(name)
-        cdef Py_UCS4 c
-        cdef PyObject* found
-        cdef object environ_key, value
-        cdef bint cgi = False
-        if n > NAME_BUFFER:
-            return self._full().get(_lower(name))
-        key[0] = 72  # "HTTP_"
-        key[1] = 84
-        key[2] = 84
-        key[3] = 80
-        key[4] = 95
-        for i in range(n):
-            c = PyUnicode_READ(kind, data, i)
-            if c >= 128:
-                return self._full().get(_lower(name))
-            if c == 95:  # "_": never in a name made from an environ key
-                return None
-            key[5 + i] = 95 if c == 45 else <char>UPPER[c]
-        if n == 12 and memcmp(key + 5, b"CONTENT_TYPE", 12) == 0:
-            environ_key = _CONTENT_TYPE
-            cgi = True
-        elif n == 14 and memcmp(key + 5, b"CONTENT_LENGTH", 14) == 0:
-            environ_key = _CONTENT_LENGTH
-            cgi = True
-        else:
-            environ_key = PyUnicode_DecodeASCII(key, n + 5, NULL)
-        found = PyDict_GetItem(self._env, environ_key)
-        if found is NULL:
-            return None
-        value = <object>found
-        if not isinstance(value, str) or (cgi and len(<str>value) == 0):
-            return None
-        return value
-
     cdef inline object _lookup(self, str name):
         if self._map is not None:
             return self._map.get(_lower(name))
         if self._raw is not None:
-            return self._scan(name)
-        return self._env_get(name)
+            return _scan_pairs(self._raw, name)
+        return _environ_get(self._env, name)
 
     def get(self, name, default=None):
         """The field's value (repeats joined with ","), or ``default`` when absent."""

@@ -5,6 +5,8 @@ cdef class RequestCore:
     cdef public object _headers
     cdef public object _origin
     cdef public object _query
+    cdef object _source
+    cdef bint _source_is_scope
     cdef public object _state
     cdef public object app
     cdef public object background

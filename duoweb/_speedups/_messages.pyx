@@ -8,7 +8,7 @@ by a handler are filled with C stores instead of Python frames.
 
 from collections.abc import Mapping
 
-from duoweb.headers import check_header
+from duoweb.headers import asgi_header, check_header, environ_header
 
 __all__ = [
     "RequestCore",
@@ -74,6 +74,18 @@ cdef class RequestCore:
     def __init__(self, app, method, path, query_string):
         _fill(self, app, method, path, query_string)
 
+    def header(self, name):
+        """The value of request header ``name`` (any case; repeats joined with ","), or None."""
+        headers = self._headers
+        if headers is not None:
+            return headers.get(name)
+        source = self._source
+        if source is None:  # not read from an environ or scope: the subclass's own view
+            return self.headers.get(name)
+        if self._source_is_scope:
+            return asgi_header(source["headers"], name)
+        return environ_header(source, name)
+
 
 cdef inline void _fill(RequestCore request, app, method, path, query_string):
     request.app = app
@@ -87,6 +99,8 @@ cdef inline void _fill(RequestCore request, app, method, path, query_string):
     request._headers = None
     request._query = None
     request._cookies = None
+    request._source = None
+    request._source_is_scope = False
 
 
 def wsgi_request(type cls, app, environ):
@@ -110,6 +124,7 @@ cdef RequestCore new_wsgi_request(type cls, object app, object environ):
         query.encode("latin-1", "replace") if query else b"",
     )
     request.environ = environ
+    request._source = env
     return request
 
 
@@ -124,6 +139,8 @@ def asgi_request(type cls, app, scope, receive):
     _fill(request, app, scope["method"], path, scope.get("query_string", b""))
     request.scope = scope
     request._receive = receive
+    request._source = scope
+    request._source_is_scope = True
     return request
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import binascii
+import re
 from typing import Any, ClassVar, Literal, TypeVar, cast, overload
 
 import msgspec
@@ -18,6 +19,8 @@ _B64TOKEN_CHARS = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz01234567
 #: Byte -> 0 for a b64token character (before the padding), 1 for any other: one
 #: ``bytes.translate`` pass in C checks a whole token.
 _B64TOKEN_CLASS = bytes(0 if byte in _B64TOKEN_CHARS else 1 for byte in range(256))
+#: The control characters Basic credentials may not hold (one regex pass, not a loop).
+_CONTROL = re.compile("[\x00-\x1f\x7f]")
 
 
 def is_b64token(token: str) -> bool:
@@ -223,7 +226,7 @@ class HTTPBasic(AuthorizationScheme[T]):
         username, colon, password = text.partition(":")
         if not colon:
             raise self.unauthorized("The Basic credentials have no colon after the user-id.")
-        if any(ord(char) < 0x20 or ord(char) == 0x7F for char in text):
+        if _CONTROL.search(text) is not None:
             raise self.unauthorized("The Basic credentials contain control characters.")
         return HTTPBasicCredentials(username, password)
 

@@ -246,6 +246,60 @@ def test_headers_from_environ_agree(
         assert full.getall(name) == pure_view.getall(name)
 
 
+@PROFILE
+@given(
+    raw=st.lists(st.tuples(header_names, st.binary(max_size=10)), max_size=8),
+    probes=st.lists(
+        st.sampled_from(["host", "HOST", "x-a", "X_A", "content-type", "cookie", "\xc9", "\u0100"])
+        | st.text(max_size=4),
+        max_size=4,
+    ),
+)
+def test_asgi_header_is_the_view_get(
+    headers_impl: ModuleType, raw: list[tuple[bytes, bytes]], probes: list[str]
+) -> None:
+    """One field read by a scan gives what the whole (pure) view gives, repeats joined."""
+    pure_view = pure.Headers.from_asgi(raw)
+    for name in probes + [name.decode("latin-1") for name, _ in raw]:
+        assert headers_impl.asgi_header(raw, name) == pure_view.get(name)
+        assert headers_impl.asgi_header(tuple(raw), name) == pure_view.get(name)
+
+
+@PROFILE
+@given(
+    environ=st.dictionaries(environ_keys, st.text(max_size=6) | st.integers(), max_size=8),
+    probes=st.lists(
+        st.sampled_from(["host", "X-A", "x_a", "content-type", "Content-Length", "\xe9", "a--b"])
+        | st.text(max_size=4),
+        max_size=4,
+    ),
+)
+def test_environ_header_is_the_view_get(
+    headers_impl: ModuleType, environ: dict[str, Any], probes: list[str]
+) -> None:
+    """One field read by its CGI key gives what the whole (pure) view gives."""
+    pure_view = pure.Headers.from_environ(environ)
+    for name in probes + list(pure_view) + [k[5:] for k in environ] + ["\u0131", "\u017f"]:
+        assert headers_impl.environ_header(environ, name) == pure_view.get(name)
+
+
+def test_single_header_reads_refuse_what_the_views_refuse(headers_impl: ModuleType) -> None:
+    """Malformed pairs and environs raise what building the view raises; odd names are None."""
+    for raw in (None, 5, [5], [(b"a",)], [(b"a", b"b", b"c")], [("a", b"b")], [(b"a", "b")]):
+        for name in ("a", 5):
+            assert outcome(headers_impl.asgi_header, raw, name) == outcome(
+                lambda r, n: pure.Headers.from_asgi(r).get(n), raw, name
+            )
+    for environ in (None, 5, [("HTTP_A", "1")]):
+        assert outcome(headers_impl.environ_header, environ, "a") == ("raised", TypeError)
+    assert headers_impl.asgi_header([(b"a", b"1")], 5) is None
+    assert headers_impl.environ_header({"HTTP_A": "1"}, 5) is None
+    long_name = "x-" + "a" * 300  # longer than the compiled scan's name buffer
+    assert headers_impl.asgi_header([(long_name.encode(), b"v")], long_name.upper()) == "v"
+    long_environ = {"HTTP_" + long_name.upper().replace("-", "_"): "v"}
+    assert headers_impl.environ_header(long_environ, long_name) == "v"
+
+
 def test_headers_odd_arguments_agree(compiled: ModuleType) -> None:
     for raw in (None, 5, [5], [(b"a",)], [(b"a", b"b", b"c")], [("a", b"b")], [(b"a", "b")]):
         assert outcome(compiled.Headers.from_asgi, raw) == outcome(pure.Headers.from_asgi, raw)
