@@ -162,7 +162,7 @@ def wsgi_request(cls: type[RequestT], app: App, environ: dict[str, Any]) -> Requ
         query.encode("latin-1", "replace") if query else b"",
     )
     request.environ = environ  # type: ignore[attr-defined]
-    request._source = environ
+    request._source = environ  # pyright: ignore[reportPrivateUsage]  # the core's own module
     return request
 
 
@@ -178,8 +178,8 @@ def asgi_request(
     RequestCore.__init__(request, app, scope["method"], path, scope.get("query_string", b""))
     request.scope = scope  # type: ignore[attr-defined]
     request._receive = receive  # type: ignore[attr-defined]
-    request._source = scope
-    request._source_is_scope = True
+    request._source = scope  # pyright: ignore[reportPrivateUsage]  # the core's own module
+    request._source_is_scope = True  # pyright: ignore[reportPrivateUsage]
     return request
 
 

@@ -592,7 +592,10 @@ class PlainCall(msgspec.Struct, frozen=True):
 def _direct_call(provider: Callable[..., Any]) -> Callable[..., Any]:
     """What calling ``provider`` runs: a callable object's ``__call__``, looked up now."""
     target: Any = provider
-    return target if isinstance(target, _PLAIN_CALLABLES) else target.__call__
+    if isinstance(target, _PLAIN_CALLABLES):
+        return provider
+    call: Callable[..., Any] = target.__call__
+    return call
 
 
 def _lone_input(plan: SignaturePlan) -> Extractor | None:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 
 from duoweb.routing import RouteDefinitionError
 
@@ -45,10 +45,9 @@ def merge_mounted(document: dict[str, Any], mounts: list[Mount], version: str) -
                 if key in _METHODS and renamed and "security" in operation:
                     operation = {
                         **operation,
-                        "security": [
-                            {renamed.get(name, name): scopes for name, scopes in need.items()}
-                            for need in operation["security"]
-                        ],
+                        "security": _renamed_requirements(
+                            cast("list[dict[str, list[str]]]", operation["security"]), renamed
+                        ),
                     }
                 merged[key] = operation
             paths[mount.prefix + path if path != "/" else mount.prefix] = merged
@@ -83,3 +82,12 @@ def _renamed_schemes(
         for key, value in child_components.get("securitySchemes", {}).items()
         if key in known and known[key] != value
     }
+
+
+def _renamed_requirements(
+    requirements: list[dict[str, list[str]]], renamed: dict[str, str]
+) -> list[dict[str, list[str]]]:
+    """An operation's security requirements with the renamed schemes' new names."""
+    return [
+        {renamed.get(name, name): scopes for name, scopes in need.items()} for need in requirements
+    ]
