@@ -383,39 +383,81 @@ cdef str _unquote(str raw, bint filename):
     return raw
 
 
+# What each byte is to the urlencoded scanner: a bit per kind that matters, 0 for the rest.
+cdef enum:
+    _AMP = 1  # "&" ends a field
+    _EQ = 2  # the first "=" ends a name
+    _PLUS = 4  # "+" is a space
+    _PERCENT = 8  # "%XX" is a byte
+    _HIGH = 16  # not ASCII: the text needs UTF-8 decoding
+
+cdef unsigned char _KIND[256]
+
+
+cdef void _fill_kinds() noexcept:
+    cdef int c
+    for c in range(256):
+        _KIND[c] = _HIGH if c >= 128 else 0
+    _KIND[38] = _AMP
+    _KIND[61] = _EQ
+    _KIND[43] = _PLUS
+    _KIND[37] = _PERCENT
+
+
+_fill_kinds()
+
+
 def parse_urlencoded(bytes body, Py_ssize_t max_fields):
     """The ``(name, value)`` pairs of an urlencoded body, in order; TooManyParts past the bound.
 
-    memchr finds each ``&`` and then the first ``=`` before it; each name and value is
-    decoded in one pass into a scratch buffer as long as the body: linear, like the twin.
+    One pass over the body: each byte's kind comes from a table, a name ends at ``=`` or
+    ``&``, a value at ``&``, and the kinds seen in each say how to make its text. Text with
+    nothing to decode is copied straight into its str; the rest is decoded in one more pass
+    (into a scratch buffer the size of the body): linear, like the twin.
     """
     cdef const unsigned char* data = <const unsigned char*>PyBytes_AS_STRING(body)
     cdef Py_ssize_t size = PyBytes_GET_SIZE(body)
-    cdef Py_ssize_t start = 0, end, count = 0
-    cdef const unsigned char* hit
+    cdef Py_ssize_t i = 0, start, name_end, value_start, count = 0
+    cdef unsigned char kind, name_kinds, value_kinds
+    cdef unsigned char* scratch = NULL
     cdef list pairs = []
-    if size == 0:
-        return pairs
-    cdef unsigned char* scratch = <unsigned char*>PyMem_Malloc(size)
-    if scratch == NULL:
-        raise MemoryError()
+    cdef str name, value
     try:
-        while start < size:
-            hit = <const unsigned char*>memchr(data + start, 38, size - start)  # "&"
-            end = size if hit == NULL else hit - data
-            if end > start:
-                count += 1
-                if count > max_fields:
-                    raise TooManyParts("The form has too many fields.")
-                hit = <const unsigned char*>memchr(data + start, 61, end - start)  # "="
-                if hit == NULL:
-                    pairs.append((_form_text(data + start, end - start, scratch), ""))
-                else:
-                    pairs.append((
-                        _form_text(data + start, hit - data - start, scratch),
-                        _form_text(hit + 1, data + end - hit - 1, scratch),
-                    ))
-            start = end + 1
+        while i < size:
+            start = i
+            name_kinds = 0
+            while i < size:
+                kind = _KIND[data[i]]
+                if kind & (_AMP | _EQ):
+                    break
+                name_kinds |= kind
+                i += 1
+            name_end = i
+            value_start = i
+            value_kinds = 0
+            if i < size and data[i] == 61:  # "=": a value follows
+                i += 1
+                value_start = i
+                while i < size:
+                    kind = _KIND[data[i]]
+                    if kind & _AMP:
+                        break
+                    value_kinds |= kind
+                    i += 1
+            elif i == start:  # an empty field ("&&", or a leading or trailing "&")
+                i += 1
+                continue
+            count += 1
+            if count > max_fields:
+                raise TooManyParts("The form has too many fields.")
+            if (name_kinds | value_kinds) & (_PERCENT | _HIGH) and scratch == NULL:
+                scratch = <unsigned char*>PyMem_Malloc(size)
+                if scratch == NULL:
+                    raise MemoryError()
+            name = _form_text(data + start, name_end - start, name_kinds, scratch)
+            value = _form_text(data + value_start, i - value_start, value_kinds, scratch)
+            pairs.append((name, value))
+            i += 1  # past the "&"
     finally:
         PyMem_Free(scratch)
     return pairs
@@ -430,38 +472,48 @@ cdef inline int _hex_value(unsigned char c) noexcept:
     return -1
 
 
-cdef str _form_text(const unsigned char* raw, Py_ssize_t size, unsigned char* out):
-    """One name or value: ``+`` a space, ``%XX`` a byte, then UTF-8 (bad bytes U+FFFD)."""
-    cdef Py_ssize_t i = 0, length
+cdef inline str _form_text(const unsigned char* raw, Py_ssize_t size, unsigned char kinds,
+                           unsigned char* out):
+    """One name or value: ``+`` a space, ``%XX`` a byte, then UTF-8 (bad bytes U+FFFD).
+
+    ``kinds`` is every byte's kind OR-ed together: without a "%" or a non-ASCII byte the
+    bytes are the characters (a "+" aside), written straight into the new str.
+    """
+    cdef unsigned char* text_data
+    cdef Py_ssize_t i
+    if kinds & (_PERCENT | _HIGH):
+        return _decoded_text(raw, size, out)
+    text = PyUnicode_New(size, 127)
+    text_data = <unsigned char*>PyUnicode_DATA(text)
+    if (kinds & _PLUS) == 0:
+        memcpy(text_data, raw, size)
+    else:
+        for i in range(size):
+            text_data[i] = 32 if raw[i] == 43 else raw[i]
+    return text
+
+
+cdef str _decoded_text(const unsigned char* raw, Py_ssize_t size, unsigned char* out):
+    """Text with escapes or non-ASCII bytes: decoded into ``out``, then made a str."""
+    cdef Py_ssize_t i = 0, length = 0
     cdef unsigned char c, seen = 0
-    cdef const unsigned char* source = raw
     cdef int high, low
-    while i < size:  # the leading run with nothing to decode
+    while i < size:
         c = raw[i]
-        if c == 43 or c == 37:  # "+" or "%"
-            break
+        if c == 43:
+            c = 32
+        elif c == 37 and i + 2 < size:  # "%" and two more bytes
+            high = _hex_value(raw[i + 1])
+            low = _hex_value(raw[i + 2])
+            if high >= 0 and low >= 0:
+                c = <unsigned char>(high * 16 + low)
+                i += 2
+        out[length] = c
         seen |= c
+        length += 1
         i += 1
-    length = i
-    if i < size:  # decode the rest into ``out``, after a copy of the run
-        memcpy(out, raw, i)
-        source = out
-        while i < size:
-            c = raw[i]
-            if c == 43:
-                c = 32
-            elif c == 37 and i + 2 < size:  # "%" and two more bytes
-                high = _hex_value(raw[i + 1])
-                low = _hex_value(raw[i + 2])
-                if high >= 0 and low >= 0:
-                    c = <unsigned char>(high * 16 + low)
-                    i += 2
-            out[length] = c
-            seen |= c
-            length += 1
-            i += 1
     if seen < 128:  # ASCII: the bytes are the characters
         text = PyUnicode_New(length, 127)
-        memcpy(PyUnicode_DATA(text), source, length)
+        memcpy(PyUnicode_DATA(text), out, length)
         return text
-    return PyUnicode_DecodeUTF8(<const char*>source, length, "replace")
+    return PyUnicode_DecodeUTF8(<const char*>out, length, "replace")

@@ -63,7 +63,8 @@ def devtools_port(profile: Path, process: subprocess.Popen[str]) -> int:
         if process.poll() is not None:
             break
         time.sleep(0.1)
-    raise AssertionError("Chromium did not open its DevTools port")
+    said = process.stderr.read()[-2000:] if process.poll() is not None and process.stderr else ""
+    raise AssertionError(f"Chromium did not open its DevTools port. {said}")
 
 
 @contextlib.contextmanager
@@ -91,6 +92,8 @@ def devtools_chromium(chromium: str, profile: Path) -> Iterator[int]:
         except subprocess.TimeoutExpired:
             process.kill()
             process.wait()
+        if process.stderr is not None:
+            process.stderr.close()  # the pipe's file object, else unclosed when collected
 
 
 @contextlib.asynccontextmanager

@@ -29,6 +29,8 @@ from tests.speedups.conftest import implementation
         (b"&&a=1&&&b&", [("a", "1"), ("b", "")]),
         (b"=v&k=", [("", "v"), ("k", "")]),
         (b"e=x=y=z", [("e", "x=y=z")]),
+        (b"first+name=a+b+=c+", [("first name", "a b =c ")]),  # "+" only: written in place
+        (b"+=+&++", [(" ", " "), ("  ", "")]),
         (b"bad=%zz%4%%41%", [("bad", "%zz%4%A%")]),
         (b"end=%4", [("end", "%4")]),
         (b"end=%41", [("end", "A")]),
