@@ -29,10 +29,21 @@ def run_on_thread_loop(coroutine: Coroutine[Any, Any, T]) -> T:
     This is how WSGI mode runs ``async def`` handlers: one loop per worker thread, never one
     per request.
     """
+    return _thread_loop().run_until_complete(coroutine)
+
+
+def _thread_loop() -> asyncio.AbstractEventLoop:
+    """The calling thread's loop; its owner is held by the thread-local only, never a frame.
+
+    A traceback (an exception kept in a reference cycle) holds the frames it passed through;
+    were the owner one of their locals, it could outlive the thread and be freed by the cycle
+    collector together with the loop, in either order: "unclosed event loop" when the loop
+    goes first. Held by the thread-local alone, it closes the loop when the thread ends.
+    """
     owner: _ThreadLoop | None = getattr(_thread_state, "owner", None)
     if owner is None or owner.loop.is_closed():
         owner = _thread_state.owner = _ThreadLoop()
-    return owner.loop.run_until_complete(coroutine)
+    return owner.loop
 
 
 class _ThreadLoop:
