@@ -5,7 +5,7 @@ from __future__ import annotations
 import functools
 import inspect
 from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
-from typing import TYPE_CHECKING, Any, NamedTuple, TypeVar, overload
+from typing import TYPE_CHECKING, Any, Literal, NamedTuple, TypeVar, overload
 
 from duoweb._lazy import lazy_logger
 from duoweb._serve import BackgroundTasks, Dispatcher
@@ -41,6 +41,9 @@ R = TypeVar("R")
 logger = lazy_logger("duoweb", globals())
 
 DEFAULT_MAX_BODY_SIZE = 1024 * 1024
+
+#: Where an App is in its worker's life: see ``App.phase``.
+Phase = Literal["created", "starting", "serving", "stopping", "stopped", "failed"]
 
 
 class RouteInfo(NamedTuple):
@@ -90,6 +93,7 @@ class App(RouteDecorators):
         #: ETags for every GET route that does not say otherwise (``etag=False``), as if
         #: each had ``etag=True``; set it before declaring routes.
         self.etag = etag
+        self._phase: Phase = "created"
         self._lifespan = None if lifespan is None else Lifespan(lifespan)
         #: Largest request body accepted, in bytes (routes may set their own).
         self.max_body_size = max_body_size
@@ -160,6 +164,17 @@ class App(RouteDecorators):
             from duoweb.doc_routes import install_routes
 
             install_routes(self)
+
+    @property
+    def phase(self) -> Phase:
+        """Where this worker's app is in its life, set as both adapters start and stop it.
+
+        ``"created"`` until a server (or the test client) starts it, ``"starting"`` while
+        the lifespan and startup hooks run, ``"serving"`` once they have, ``"failed"`` if
+        one raised, ``"stopping"`` from the start of the shutdown and ``"stopped"`` after.
+        Readiness probes (``duoweb.health.Health``) answer 200 only while ``"serving"``.
+        """
+        return self._phase
 
     @property
     def max_path_length(self) -> int:
@@ -576,9 +591,14 @@ class App(RouteDecorators):
 
     def run_startup_sync(self) -> None:
         """Enter the lifespan, run the startup hooks, then start the mounted apps."""
-        self._prepare_startup()
-        if self._lifespan is not None:
-            self.state = self._lifespan.enter_sync(self)
+        self._phase = "starting"
+        try:
+            self._prepare_startup()
+            if self._lifespan is not None:
+                self.state = self._lifespan.enter_sync(self)
+        except BaseException:
+            self._phase = "failed"
+            raise
         try:
             for hook in self._startup_hooks:
                 result = hook()
@@ -587,14 +607,17 @@ class App(RouteDecorators):
             for mount in self.mounts:
                 mount.start_sync()
         except BaseException:
+            self._phase = "failed"
             self._leave_lifespan_sync()  # the lifespan's cleanup runs as at shutdown
             raise
+        self._phase = "serving"
 
     def run_shutdown_sync(self) -> None:
         """Stop the mounted apps, run the shutdown hooks, then exit the lifespan.
 
         All of them run even if one fails.
         """
+        self._phase = "stopping"
         for mount in reversed(self.mounts):
             try:
                 mount.stop_sync()
@@ -609,6 +632,7 @@ class App(RouteDecorators):
                 logger.exception("shutdown hook %s failed", describe(hook))
         self._leave_lifespan_sync()
         self.thread_pool.shutdown()
+        self._phase = "stopped"
 
     def _leave_lifespan_sync(self) -> None:
         if self._lifespan is None:
@@ -621,9 +645,14 @@ class App(RouteDecorators):
 
     async def run_startup_async(self) -> None:
         """Enter the lifespan, run the startup hooks, then start the mounted apps."""
-        self._prepare_startup()
-        if self._lifespan is not None:
-            self.state = await self._lifespan.enter_async(self)
+        self._phase = "starting"
+        try:
+            self._prepare_startup()
+            if self._lifespan is not None:
+                self.state = await self._lifespan.enter_async(self)
+        except BaseException:
+            self._phase = "failed"
+            raise
         try:
             for hook in self._startup_hooks:
                 result = hook()
@@ -632,14 +661,17 @@ class App(RouteDecorators):
             for mount in self.mounts:
                 await mount.start_async()
         except BaseException:
+            self._phase = "failed"
             await self._leave_lifespan_async()  # the lifespan's cleanup runs as at shutdown
             raise
+        self._phase = "serving"
 
     async def run_shutdown_async(self) -> None:
         """Stop the mounted apps, run the shutdown hooks, then exit the lifespan.
 
         All of them run even if one fails.
         """
+        self._phase = "stopping"
         for mount in reversed(self.mounts):
             try:
                 await mount.stop_async()
@@ -654,6 +686,7 @@ class App(RouteDecorators):
                 logger.exception("shutdown hook %s failed", describe(hook))
         await self._leave_lifespan_async()
         self.thread_pool.shutdown()
+        self._phase = "stopped"
 
     async def _leave_lifespan_async(self) -> None:
         if self._lifespan is None:

@@ -1,8 +1,9 @@
 """Liveness and readiness routes for load balancers and orchestrators (Kubernetes probes).
 
 ``Health(app)`` serves ``GET /health/live`` (200 while the process answers at all) and
-``GET /health/ready`` (200 once the app has started and every check passes; 503 while it is
-starting, stopping, draining, or a check fails). Nothing to install.
+``GET /health/ready`` (200 while ``app.phase`` is ``"serving"`` and every check passes; 503
+while it is starting, stopping, draining, failed to start, or a check fails). Nothing to
+install.
 """
 
 from __future__ import annotations
@@ -23,6 +24,17 @@ Check = Callable[[], "bool | Awaitable[bool]"]
 STARTING: Final = "starting"
 READY: Final = "ready"
 STOPPING: Final = "stopping"
+FAILED: Final = "failed"
+
+#: The probe's state for each ``App.phase``.
+_STATE_OF_PHASE: Final = {
+    "created": STARTING,
+    "starting": STARTING,
+    "serving": READY,
+    "stopping": STOPPING,
+    "stopped": STOPPING,
+    "failed": FAILED,
+}
 
 _NO_STORE: Final = {"cache-control": "no-store"}
 
@@ -35,10 +47,12 @@ class Health:
       probe; one that returns False or raises makes the answer 503 (the error is logged, not
       shown).
 
-    The state is ``"starting"`` until the app's startup hooks have run, ``"ready"`` after,
-    and ``"stopping"`` from the moment its shutdown hooks start (or :meth:`drain` is called,
-    e.g. from a SIGTERM handler, so the load balancer stops sending before the server
-    stops). Both routes are left out of the OpenAPI document.
+    The state follows the app's :attr:`~duoweb.App.phase`, which both the WSGI and the ASGI
+    adapter set: ``"starting"`` until the lifespan and every startup hook have run,
+    ``"ready"`` after, ``"stopping"`` from the moment the shutdown begins (or :meth:`drain`
+    is called, e.g. from a SIGTERM handler, so the load balancer stops sending before the
+    server stops) and ``"failed"`` when the startup raised. Both routes are left out of the
+    OpenAPI document.
     """
 
     def __init__(
@@ -49,10 +63,9 @@ class Health:
         ready: str | None = "/health/ready",
         checks: Mapping[str, Check] | None = None,
     ) -> None:
-        self.state = STARTING
+        self.app = app
+        self.draining = False
         self.checks = dict(checks or {})
-        app.on_startup(self._started)
-        app.on_shutdown(self.drain)
         options: dict[str, Any] = {"include_in_schema": False, "tags": ("health",)}
         if live is not None:
             app.get(live, name="health_live", inline=True, **options)(self.liveness)
@@ -64,21 +77,24 @@ class Health:
     def _has_async_check(self) -> bool:
         return any(inspect.iscoroutinefunction(check) for check in self.checks.values())
 
-    def _started(self) -> None:
-        if self.state == STARTING:
-            self.state = READY
+    @property
+    def state(self) -> str:
+        """``"starting"``, ``"ready"``, ``"stopping"`` or ``"failed"``: from the app's phase."""
+        if self.draining:
+            return STOPPING
+        return _STATE_OF_PHASE[self.app.phase]
 
     def drain(self) -> None:
         """Answer readiness probes with 503 from now on (the process is going away)."""
-        self.state = STOPPING
+        self.draining = True
 
     def liveness(self) -> Response:
         """The liveness answer: the process serves requests."""
         return JSONResponse({"status": "alive"}, headers=_NO_STORE)
 
-    def _answer(self, results: dict[str, bool]) -> Response:
-        healthy = self.state == READY and all(results.values())
-        status = self.state if self.state != READY or healthy else "failing"
+    def _answer(self, state: str, results: dict[str, bool]) -> Response:
+        healthy = state == READY and all(results.values())
+        status = state if state != READY or healthy else "failing"
         body = {
             "status": status,
             "checks": {name: "ok" if ok else "failed" for name, ok in results.items()},
@@ -94,14 +110,17 @@ class Health:
 
     def readiness(self) -> Response:
         """The readiness answer (every check is ``def``)."""
-        if self.state != READY:
-            return self._answer({})
-        return self._answer({name: self._run(name, c) is True for name, c in self.checks.items()})
+        state = self.state
+        if state != READY:
+            return self._answer(state, {})
+        results = {name: self._run(name, c) is True for name, c in self.checks.items()}
+        return self._answer(state, results)
 
     async def readiness_async(self) -> Response:
         """The readiness answer (some check is ``async def``)."""
-        if self.state != READY:
-            return self._answer({})
+        state = self.state
+        if state != READY:
+            return self._answer(state, {})
         results: dict[str, bool] = {}
         for name, check in self.checks.items():
             outcome = self._run(name, check)
@@ -112,4 +131,4 @@ class Health:
                     logger.exception("readiness check %s failed", name)
                     outcome = False
             results[name] = outcome is True
-        return self._answer(results)
+        return self._answer(state, results)

@@ -44,9 +44,64 @@ def test_readiness_is_503_while_starting_and_while_stopping(make_client: MakeCli
 
     with make_client(app) as client:
         assert client.get("/health/ready").status_code == 200
-    # registered after Health: the startup hook ran once the app was ready, and the shutdown
-    # hook saw it stopping
-    assert answers == [(200, "ready"), (503, "stopping")]
+    # the app is ready only once every startup hook has run, and stopping from the moment its
+    # shutdown begins
+    assert answers == [(503, "starting"), (503, "stopping")]
+
+
+@pytest.mark.parametrize("kind", ["def", "async def"])
+def test_readiness_follows_the_app_phase(make_client: MakeClient, kind: str) -> None:
+    app = App()
+    health = Health(app)
+    seen: list[tuple[str, int, str]] = []
+
+    def look() -> None:
+        response = health.readiness()
+        seen.append((app.phase, response.status_code, health.state))
+
+    async def look_async() -> None:
+        look()
+
+    hook = look if kind == "def" else look_async
+    app.on_startup(hook)
+    app.on_shutdown(hook)
+    phases = [app.phase]
+    with make_client(app) as client:
+        phases.append(app.phase)
+        ready = client.get("/health/ready")
+        assert (ready.status_code, ready.json()["status"]) == (200, "ready")
+    phases.append(app.phase)
+    assert phases == ["created", "serving", "stopped"]
+    assert health.readiness().status_code == 503
+    assert seen == [("starting", 503, "starting"), ("stopping", 503, "stopping")]
+    with make_client(app) as client:  # started again: ready again
+        assert client.get("/health/ready").status_code == 200
+
+
+@pytest.mark.parametrize("kind", ["def", "async def"])
+def test_a_failed_startup_is_phase_failed_and_not_ready(make_client: MakeClient, kind: str) -> None:
+    app = App()
+    health = Health(app)
+
+    def broken() -> None:
+        raise RuntimeError("no database")
+
+    async def broken_async() -> None:
+        broken()
+
+    app.on_startup(broken if kind == "def" else broken_async)
+    with pytest.raises(RuntimeError, match="no database"), make_client(app):
+        pass
+    assert app.phase == "failed"
+    answer = health.readiness()
+    assert answer.status_code == 503
+    assert health.state == "failed"
+
+
+def test_app_phase_is_read_only() -> None:
+    app = App()
+    with pytest.raises(AttributeError):
+        app.phase = "serving"  # type: ignore[misc]
 
 
 def test_readiness_before_the_app_starts_is_503(make_client: MakeClient) -> None:
