@@ -14,7 +14,9 @@ the typed source of truth and the fallback when the extension is not built.
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Awaitable, Callable, Coroutine, Iterable
+from time import perf_counter
 from typing import TYPE_CHECKING, Any, NamedTuple, ParamSpec
 
 from duoweb._messages import wsgi_request
@@ -91,6 +93,10 @@ def call_with_tasks(
 #: What ``Dispatcher.dispatch_async`` returns: the answer, or the coroutine producing it.
 AsyncAnswer = Response | Coroutine[Any, Any, Response]
 
+#: Told of every answered request: ``observer(request, response, started)``, ``started``
+#: being the ``time.perf_counter()`` taken when dispatch began (metrics, for one).
+Observer = Callable[["Request", Response, float], None]
+
 
 class Chains(NamedTuple):
     """The middleware chains around the dispatcher: sync (None if any is async), async."""
@@ -104,9 +110,12 @@ class Dispatcher:
 
     __slots__ = (
         "_chains",
+        "_counting",
         "errors",
+        "in_flight",
         "max_path_length",
         "middleware",
+        "observer",
         "pool",
         "router",
         "unrouted",
@@ -134,6 +143,11 @@ class Dispatcher:
         #: Longest path routed; longer ones are answered 414.
         self.max_path_length = max_path_length
         self._chains: Chains | None = None
+        #: Called after each request is answered, when set (None: no cost at all).
+        self.observer: Observer | None = None
+        #: Requests being dispatched now, counted only while an observer is set.
+        self.in_flight = 0
+        self._counting = threading.Lock()
 
     def middleware_changed(self) -> None:
         """Forget the chains built so far: the app's middleware list has changed."""
@@ -154,6 +168,23 @@ class Dispatcher:
 
     def dispatch_sync(self, request: Request) -> Response:
         """Answer ``request`` synchronously (WSGI mode); never raises for a client's input."""
+        observer = self.observer
+        if observer is None:
+            return self._answer_sync(request)
+        started = perf_counter()
+        self._count(1)
+        try:
+            response = self._answer_sync(request)
+        finally:
+            self._count(-1)
+        observer(request, response, started)
+        return response
+
+    def _count(self, step: int) -> None:
+        with self._counting:
+            self.in_flight += step
+
+    def _answer_sync(self, request: Request) -> Response:
         if not self.middleware:
             return self.route_sync(request)
         chain = self.chains().sync
@@ -173,6 +204,37 @@ class Dispatcher:
         nothing to await (path parameters only, or sync and inline with no body) then costs
         the ASGI adapter no coroutine of duoweb's.
         """
+        observer = self.observer
+        if observer is None:
+            return self._answer_async(request)
+        started = perf_counter()
+        self._count(1)
+        try:
+            answer = self._answer_async(request)
+        except BaseException:
+            self._count(-1)
+            raise
+        if isinstance(answer, Response):
+            self._count(-1)
+            observer(request, answer, started)
+            return answer
+        return self._observe_later(request, answer, observer, started)
+
+    async def _observe_later(
+        self,
+        request: Request,
+        answer: Awaitable[Response],
+        observer: Observer,
+        started: float,
+    ) -> Response:
+        try:
+            response = await answer
+        finally:
+            self._count(-1)
+        observer(request, response, started)
+        return response
+
+    def _answer_async(self, request: Request) -> AsyncAnswer:
         if not self.middleware:
             return self.start_async(request)
         return self._through_async_chain(request)

@@ -19,6 +19,7 @@ cdef extern from "Python.h":
     PyObject* PyTuple_GET_ITEM(object tuple, Py_ssize_t index)
 
 from collections import namedtuple
+from time import perf_counter
 
 from duoweb.errors import ClientDisconnected
 from duoweb.responses import Response
@@ -121,6 +122,8 @@ cdef class Dispatcher:
     cdef public object pool
     cdef public Py_ssize_t max_path_length
     cdef object _chains
+    cdef public object observer
+    cdef public Py_ssize_t in_flight
 
     def __init__(self, router, list middleware, errors, unrouted, pool, Py_ssize_t max_path_length):
         self.router = router
@@ -130,6 +133,8 @@ cdef class Dispatcher:
         self.pool = pool
         self.max_path_length = max_path_length
         self._chains = None
+        self.observer = None
+        self.in_flight = 0
 
     def middleware_changed(self):
         """Forget the chains built so far: the app's middleware list has changed."""
@@ -149,6 +154,19 @@ cdef class Dispatcher:
         return chains
 
     cdef object _dispatch_sync(self, RequestCore request):
+        observer = self.observer
+        if observer is None:
+            return self._answer_sync(request)
+        started = perf_counter()
+        self.in_flight += 1  # the GIL is held from here to the decrement: no lock needed
+        try:
+            response = self._answer_sync(request)
+        finally:
+            self.in_flight -= 1
+        observer(request, response, started)
+        return response
+
+    cdef inline object _answer_sync(self, RequestCore request):
         if not self.middleware:
             return self._route_sync(request)
         chain = self.chains().sync
@@ -172,6 +190,31 @@ cdef class Dispatcher:
         nothing to await (path parameters only, or sync and inline with no body) then costs
         the ASGI adapter no coroutine of duoweb's.
         """
+        observer = self.observer
+        if observer is None:
+            return self._answer_async(request)
+        started = perf_counter()
+        self.in_flight += 1
+        try:
+            answer = self._answer_async(request)
+        except BaseException:
+            self.in_flight -= 1
+            raise
+        if isinstance(answer, Response):
+            self.in_flight -= 1
+            observer(request, answer, started)
+            return answer
+        return self._observe_later(request, answer, observer, started)
+
+    async def _observe_later(self, request, answer, observer, started):
+        try:
+            response = await answer
+        finally:
+            self.in_flight -= 1
+        observer(request, response, started)
+        return response
+
+    cdef inline object _answer_async(self, RequestCore request):
         if not self.middleware:
             return self._start_async(request)
         return self._through_async_chain(request)
