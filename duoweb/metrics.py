@@ -1,33 +1,37 @@
 """Prometheus metrics: request count, latency and in-flight requests, labelled by route template.
 
-``metrics = enable_metrics(app)`` adds :class:`MetricsMiddleware` and a ``/metrics`` route.
-Labels are the method, the route's path *template* (``/items/{item_id}``, never the raw
-path: one series per route, whatever clients send) and the status. Under several worker
-processes (Gunicorn ``-w 2``, Hypercorn ``-w 2``) set ``PROMETHEUS_MULTIPROC_DIR`` before the
-workers start: prometheus-client then keeps the values in files shared by the workers and
-``/metrics`` sums them, whichever worker answers. Needs ``pip install duoweb[metrics]``.
+``metrics = enable_metrics(app)`` makes the app's dispatcher report each answered request to
+a :class:`RequestMetrics` and serves ``/metrics``. Labels are the method, the route's path
+*template* (``/items/{item_id}``, never the raw path: one series per route, whatever clients
+send) and the status. Under several worker processes (Gunicorn ``-w 2``, Hypercorn ``-w 2``)
+set ``PROMETHEUS_MULTIPROC_DIR`` before the workers start: prometheus-client then keeps the
+values in files shared by the workers and ``/metrics`` sums them, whichever worker answers.
+Needs ``pip install duoweb[metrics]``.
 """
 
 from __future__ import annotations
 
+import atexit
 import os
-import time
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Callable, Sequence
+from time import perf_counter
 from typing import Any, Final, cast
 
 from prometheus_client import (
     CONTENT_TYPE_LATEST,
     CollectorRegistry,
-    Counter,
-    Gauge,
-    Histogram,
     generate_latest,
     multiprocess,
 )
 from prometheus_client.multiprocess import MultiProcessCollector
 
+from duoweb.metrics_collector import MetricNames, TallyCollector
+from duoweb.metrics_files import TallyFlusher
+from duoweb.request_tally import RequestTally
 from duoweb.requests import Request
 from duoweb.responses import Response
+from duoweb.streaming import FileResponse, StreamingResponse
+from duoweb.timed_streams import timed_stream
 
 #: prometheus-client leaves this one unannotated (``(pid, path=None)``); the cast types it.
 mark_process_dead = cast(
@@ -37,7 +41,7 @@ mark_process_dead = cast(
 
 __all__ = [
     "UNMATCHED",
-    "MetricsMiddleware",
+    "RequestMetrics",
     "enable_metrics",
     "gunicorn_child_exit",
     "multiprocess_dir",
@@ -69,9 +73,6 @@ STANDARD_METHODS: Final = frozenset(
 )
 OTHER_METHOD: Final = "_OTHER"
 
-SyncNext = Callable[[Request], Response]
-AsyncNext = Callable[[Request], Awaitable[Response]]
-
 
 def multiprocess_dir() -> str | None:
     """The directory prometheus-client's multiprocess mode shares values in, when set."""
@@ -89,18 +90,8 @@ def gunicorn_child_exit(server: Any, worker: Any) -> None:
         mark_process_dead(worker.pid, directory)
 
 
-class _Series:
-    """The label children of one (method, route, status), resolved once and reused."""
-
-    __slots__ = ("count", "duration")
-
-    def __init__(self, count: Any, duration: Any) -> None:
-        self.count = count
-        self.duration = duration
-
-
-class MetricsMiddleware:
-    """Count, time and gauge every request, labelled by method, route template and status.
+class RequestMetrics:
+    """Counts, times and gauges an app's requests, by method, route template and status.
 
     - ``registry``: where the metrics are registered (default: a registry of its own, so
       several apps in one process never clash).
@@ -108,104 +99,79 @@ class MetricsMiddleware:
       ``http_server_requests_total``, ``http_server_request_duration_seconds`` and
       ``http_server_requests_in_progress``).
     - ``buckets``: the latency histogram's upper bounds, in seconds.
+    - ``flush_interval``: under multiprocess mode, how often (seconds) a worker moves its
+      tallies into the shared files.
 
-    The duration runs until the handler's response is ready (a stream's body is not
-    included). The in-flight gauge has no status label: the status is not known yet. It is
-    dual-mode: ``__call__`` is the ``def`` middleware, ``call_async`` the ``async def`` one.
+    Each request adds to a tally in memory (cheap); prometheus-client reads it at scrape
+    time through a collector, or, in multiprocess mode, gets it in its own metrics every
+    ``flush_interval``, before this worker answers a scrape and when the worker stops. A
+    streamed body's time is included (the latency ends when the body is done), except a
+    :class:`~duoweb.FileResponse`'s. The in-flight gauge is the number of requests this
+    process is dispatching, read at scrape time (in multiprocess mode: at each flush).
     """
 
     def __init__(
         self,
+        app: Any,
         *,
         registry: CollectorRegistry | None = None,
         namespace: str = "http_server",
         buckets: Sequence[float] = DEFAULT_BUCKETS,
+        flush_interval: float = 1.0,
     ) -> None:
+        self.app = app
         self.registry = CollectorRegistry() if registry is None else registry
-        self.requests = Counter(
-            "requests",
-            "HTTP requests answered, by method, route template and status.",
-            ("method", "route", "status"),
-            namespace=namespace,
-            registry=self.registry,
-        )
-        self.duration = Histogram(
-            "request_duration_seconds",
-            "Time to answer an HTTP request, by method, route template and status.",
-            ("method", "route", "status"),
-            namespace=namespace,
-            registry=self.registry,
-            buckets=tuple(buckets),
-        )
-        self.in_progress = Gauge(
-            "requests_in_progress",
-            "HTTP requests being answered, by method and route template.",
-            ("method", "route"),
-            namespace=namespace,
-            registry=self.registry,
-            multiprocess_mode="livesum",
-        )
-        self._series: dict[tuple[str, str, int], _Series] = {}
-        self._gauges: dict[tuple[str, str], Any] = {}
-
-    def _gauge(self, method: str, route: str) -> Any:
-        gauge = self._gauges.get((method, route))
-        if gauge is None:
-            gauge = self._gauges[method, route] = self.in_progress.labels(method, route)
-        return gauge
-
-    def _record(self, method: str, route: str, status: int, seconds: float) -> None:
-        key = (method, route, status)
-        series = self._series.get(key)
-        if series is None:
-            labels = (method, route, str(status))
-            series = self._series[key] = _Series(
-                self.requests.labels(*labels), self.duration.labels(*labels)
+        self.tally = RequestTally(buckets)
+        dispatcher = app.dispatcher
+        self._match = dispatcher.router.match
+        self._add = self.tally.add
+        names = MetricNames(namespace)
+        self.flusher: TallyFlusher | None = None
+        if multiprocess_dir():
+            self.flusher = TallyFlusher(
+                self.tally, self._in_flight, names, self.registry, flush_interval
             )
-        series.count.inc()
-        series.duration.observe(seconds)
+            app.on_startup(self.flusher.start)
+            app.on_shutdown(self.flusher.stop)
+            atexit.register(self.flusher.flush)  # a worker that exits without a shutdown
+        else:
+            self.registry.register(TallyCollector(self.tally, self._in_flight, names))
 
-    def _labels(self, request: Request) -> tuple[str, str]:
+    def _in_flight(self) -> int:
+        count: int = self.app.dispatcher.in_flight
+        return count
+
+    def __call__(self, request: Request, response: Response, started: float) -> None:
+        """Count one answered request (the dispatcher's observer)."""
         method = request.method
-        route = request.app.route_template(method, request.path)
-        if method not in STANDARD_METHODS:  # each invented method would make new series
-            method = OTHER_METHOD
-        return (method, UNMATCHED) if route is None else (method, route)
+        endpoint = self._match(method, request.path)[0]
+        if endpoint is None:
+            route = UNMATCHED
+            if method not in STANDARD_METHODS:  # each invented method would make new series
+                method = OTHER_METHOD
+        else:
+            route = endpoint.template
+        key = (method, route, response.status_code)
+        if (
+            isinstance(response, StreamingResponse)
+            and method != "HEAD"  # an ASGI HEAD never starts the stream: nothing to wait for
+            and not isinstance(response, FileResponse)
+        ):
+            response.stream = timed_stream(response.stream, self._later(key, started))
+            return
+        self._add(key, perf_counter() - started)
 
-    def __call__(self, request: Request, call_next: SyncNext) -> Response:
-        """The ``def`` middleware."""
-        method, route = self._labels(request)
-        gauge = self._gauge(method, route)
-        gauge.inc()
-        started = time.perf_counter()
-        status = 500
-        try:
-            response = call_next(request)
-            status = response.status_code
-            return response
-        finally:
-            gauge.dec()
-            self._record(method, route, status, time.perf_counter() - started)
+    def _later(self, key: tuple[str, str, int], started: float) -> Callable[[], None]:
+        def done() -> None:
+            self._add(key, perf_counter() - started)
 
-    async def call_async(self, request: Request, call_next: AsyncNext) -> Response:
-        """The ``async def`` middleware."""
-        method, route = self._labels(request)
-        gauge = self._gauge(method, route)
-        gauge.inc()
-        started = time.perf_counter()
-        status = 500
-        try:
-            response = await call_next(request)
-            status = response.status_code
-            return response
-        finally:
-            gauge.dec()
-            self._record(method, route, status, time.perf_counter() - started)
+        return done
 
     def exposition(self) -> bytes:
         """The current values in Prometheus' text format (summed over workers if shared)."""
         directory = multiprocess_dir()
-        if directory:
+        if directory and self.flusher is not None:
+            self.flusher.flush()  # this worker's own requests so far are in the sums
             registry = CollectorRegistry()
             MultiProcessCollector(registry, path=directory)  # type: ignore[no-untyped-call]
             return generate_latest(registry)
@@ -227,14 +193,25 @@ def enable_metrics(
     registry: CollectorRegistry | None = None,
     namespace: str = "http_server",
     buckets: Sequence[float] = DEFAULT_BUCKETS,
-) -> MetricsMiddleware:
-    """Add :class:`MetricsMiddleware` to ``app`` and serve its metrics at ``path``.
+    flush_interval: float = 1.0,
+) -> RequestMetrics:
+    """Count ``app``'s requests with a :class:`RequestMetrics` and serve them at ``path``.
 
     ``path=None`` adds no route: serve ``metrics.response()`` yourself (behind
     authentication, or on another app). The route is left out of the OpenAPI document.
+    An app has one set of request metrics: enabling them twice is an error.
     """
-    metrics = MetricsMiddleware(registry=registry, namespace=namespace, buckets=buckets)
-    app.middleware(metrics)
+    dispatcher = app.dispatcher
+    if dispatcher.observer is not None:
+        raise RuntimeError("this app's requests are already observed (enable_metrics ran)")
+    metrics = RequestMetrics(
+        app,
+        registry=registry,
+        namespace=namespace,
+        buckets=buckets,
+        flush_interval=flush_interval,
+    )
+    dispatcher.observer = metrics
     if path is not None:
 
         def metrics_endpoint() -> Response:

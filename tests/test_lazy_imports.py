@@ -33,6 +33,8 @@ NOT_FOR_WSGI = (
     "cryptography",
     # production operations: each is imported only by an app that uses it
     "duoweb.metrics",
+    "duoweb.request_tally",
+    "duoweb.timed_streams",
     "duoweb.tracing",
     "duoweb.caching",
     "duoweb.route_caching",
