@@ -18,6 +18,7 @@ SPEEDUP_MODULES: dict[str, tuple[str, str]] = {
     "messages": ("duoweb._speedups._messages", "duoweb._messages_py"),
     "serve": ("duoweb._speedups._serve", "duoweb._serve_py"),
     "multipart": ("duoweb._speedups._multipart", "duoweb._multipart_py"),
+    "tally": ("duoweb._speedups._tally", "duoweb._tally_py"),
 }
 
 EXTENSIONS_DISABLED = os.environ.get("DUOWEB_NO_EXTENSIONS", "") not in ("", "0")

@@ -27,8 +27,7 @@ from prometheus_client.multiprocess import MultiProcessCollector
 
 from duoweb.metrics_collector import MetricNames, TallyCollector
 from duoweb.metrics_files import TallyFlusher
-from duoweb.request_tally import RequestTally
-from duoweb.requests import Request
+from duoweb.request_tally import UNMATCHED, RequestTally, SeriesKey, TallyObserver
 from duoweb.responses import Response
 from duoweb.streaming import FileResponse, StreamingResponse
 from duoweb.timed_streams import timed_stream
@@ -47,9 +46,6 @@ __all__ = [
     "multiprocess_dir",
 ]
 
-#: The route label of requests no route answers (404, 405): never the raw path.
-UNMATCHED: Final = "<unmatched>"
-
 #: Latency buckets in seconds, from 1 ms to 10 s.
 DEFAULT_BUCKETS: Final = (
     0.001,
@@ -66,12 +62,6 @@ DEFAULT_BUCKETS: Final = (
     5.0,
     10.0,
 )
-
-#: Methods labelled as they are; any other is labelled ``OTHER_METHOD``.
-STANDARD_METHODS: Final = frozenset(
-    ("GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS", "CONNECT", "TRACE")
-)
-OTHER_METHOD: Final = "_OTHER"
 
 
 def multiprocess_dir() -> str | None:
@@ -122,9 +112,8 @@ class RequestMetrics:
         self.app = app
         self.registry = CollectorRegistry() if registry is None else registry
         self.tally = RequestTally(buckets)
-        dispatcher = app.dispatcher
-        self._match = dispatcher.router.match
-        self._add = self.tally.add
+        #: The dispatcher's observer: adds each answered request to ``tally``.
+        self.observer = TallyObserver(self.tally, app.dispatcher.router.match, self._streamed)
         names = MetricNames(namespace)
         self.flusher: TallyFlusher | None = None
         if multiprocess_dir():
@@ -141,31 +130,17 @@ class RequestMetrics:
         count: int = self.app.dispatcher.in_flight
         return count
 
-    def __call__(self, request: Request, response: Response, started: float) -> None:
-        """Count one answered request (the dispatcher's observer)."""
-        method = request.method
-        endpoint = self._match(method, request.path)[0]
-        if endpoint is None:
-            route = UNMATCHED
-            if method not in STANDARD_METHODS:  # each invented method would make new series
-                method = OTHER_METHOD
-        else:
-            route = endpoint.template
-        key = (method, route, response.status_code)
-        if (
-            isinstance(response, StreamingResponse)
-            and method != "HEAD"  # an ASGI HEAD never starts the stream: nothing to wait for
-            and not isinstance(response, FileResponse)
-        ):
-            response.stream = timed_stream(response.stream, self._later(key, started))
-            return
-        self._add(key, perf_counter() - started)
+    def _streamed(self, response: StreamingResponse, key: SeriesKey, started: float) -> bool:
+        """Time a streamed body to its end: True when the request is added once it is done."""
+        if key[0] == "HEAD" or isinstance(response, FileResponse):
+            return False  # an ASGI HEAD never starts the stream; a file may go by sendfile
+        tally = self.tally
 
-    def _later(self, key: tuple[str, str, int], started: float) -> Callable[[], None]:
         def done() -> None:
-            self._add(key, perf_counter() - started)
+            tally.add(key, perf_counter() - started)
 
-        return done
+        response.stream = timed_stream(response.stream, done)
+        return True
 
     def exposition(self) -> bytes:
         """The current values in Prometheus' text format (summed over workers if shared)."""
@@ -211,7 +186,7 @@ def enable_metrics(
         buckets=buckets,
         flush_interval=flush_interval,
     )
-    dispatcher.observer = metrics
+    dispatcher.observer = metrics.observer
     if path is not None:
 
         def metrics_endpoint() -> Response:

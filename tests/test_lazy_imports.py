@@ -34,6 +34,8 @@ NOT_FOR_WSGI = (
     # production operations: each is imported only by an app that uses it
     "duoweb.metrics",
     "duoweb.request_tally",
+    "duoweb._tally_py",
+    "duoweb._speedups._tally",
     "duoweb.timed_streams",
     "duoweb.tracing",
     "duoweb.caching",

@@ -298,3 +298,24 @@ def test_multiprocess_flushes_on_its_timer(multiprocess: Path) -> None:
     MultiProcessCollector(registry, path=str(multiprocess))  # type: ignore[no-untyped-call]
     labels = {"method": "GET", "route": "/x", "status": "200"}
     assert registry.get_sample_value("http_server_requests_total", labels) == 1
+
+
+def test_a_mounted_app_counts_its_own_requests(make_client: MakeClient) -> None:
+    admin = App(openapi_url=None, docs_url=None)
+    admin_metrics = enable_metrics(admin, path=None, namespace="admin")
+
+    @admin.get("/users/{user_id}")
+    def user(user_id: int) -> int:
+        return user_id
+
+    app = App()
+    metrics = enable_metrics(app)
+    app.mount("/admin", admin)
+    with make_client(app) as client:
+        assert client.get("/admin/users/7").json() == 7
+        own = client.get("/metrics").text
+    labels = {"method": "GET", "route": "/users/{user_id}", "status": "200"}
+    assert admin_metrics.registry.get_sample_value("admin_requests_total", labels) == 1
+    assert "/users/" not in own  # the mounting app never saw it
+    assert "/admin" not in own
+    assert metrics.tally.snapshot().keys() == {("GET", "/metrics", 200)}

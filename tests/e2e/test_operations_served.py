@@ -9,6 +9,7 @@ when it is not running, naming that command.
 from __future__ import annotations
 
 import os
+import time
 import uuid
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
@@ -78,6 +79,17 @@ def requests_total(text: str, route: str, status: str = "200") -> float:
     return total
 
 
+def settled_scrape(base_url: str, route: str, expected: float) -> httpx.Response:
+    """A scrape once every worker has flushed: each moves its tallies to the shared files
+    every second (and before it answers a scrape), so the sums catch up within about that."""
+    deadline = time.monotonic() + 15
+    while True:
+        scrape = httpx.get(base_url + "/metrics", timeout=10)
+        if requests_total(scrape.text, route) >= expected or time.monotonic() > deadline:
+            return scrape
+        time.sleep(0.1)
+
+
 @pytest.fixture(params=sorted(TARGETS))
 def served(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
     server: str = request.param
@@ -90,6 +102,7 @@ def test_metrics_are_summed_over_both_workers(served: str) -> None:
     assert len(pids) == 2, pids
     answered = {httpx.get(f"{served}/items/{n}", timeout=10).json()["pid"] for n in range(30)}
     assert answered <= pids
+    settled_scrape(served, "/items/{item_id}", 30)
     scrapes = [httpx.get(served + "/metrics", timeout=10) for _ in range(6)]
     for scrape in scrapes:
         assert scrape.status_code == 200

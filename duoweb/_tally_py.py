@@ -1,0 +1,113 @@
+"""Request tallies and the dispatcher observer that adds to them: the pure-Python twin.
+
+``RequestTally`` keeps, per (method, route template, status) series, the latency sum and one
+count per histogram bucket; ``TallyObserver`` is the dispatcher's observer that labels each
+answered request and adds it. ``duoweb._speedups._tally`` compiles the same API (there the
+GIL makes each addition atomic; here a lock does). ``duoweb.metrics`` hands the tallies to
+prometheus-client, which keeps the metrics themselves.
+"""
+
+from __future__ import annotations
+
+import threading
+from bisect import bisect_left
+from collections.abc import Callable, Sequence
+from time import perf_counter
+from typing import TYPE_CHECKING, Any, Final
+
+from duoweb.streaming import StreamingResponse
+
+if TYPE_CHECKING:
+    from duoweb.requests import Request
+    from duoweb.responses import Response
+
+__all__ = ["OTHER_METHOD", "STANDARD_METHODS", "UNMATCHED", "RequestTally", "TallyObserver"]
+
+#: (method, route template, status) of one series.
+SeriesKey = tuple[str, str, int]
+
+#: The route label of requests no route answers (404, 405): never the raw path.
+UNMATCHED: Final = "<unmatched>"
+
+#: Methods labelled as they are; any other is labelled ``OTHER_METHOD``.
+STANDARD_METHODS: Final = frozenset(
+    ("GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS", "CONNECT", "TRACE")
+)
+OTHER_METHOD: Final = "_OTHER"
+
+
+class RequestTally:
+    """Latency sums and histogram bucket counts per series, safe to add to from any thread.
+
+    Each series is a list: its latency sum, then one count per bucket of ``bounds`` (upper
+    bounds in seconds, ascending) and a last one for the ``+Inf`` bucket. The counts are not
+    cumulative; a series' request count is their sum.
+    """
+
+    __slots__ = ("_lock", "_series", "bounds")
+
+    def __init__(self, bounds: Sequence[float]) -> None:
+        if list(bounds) != sorted(set(bounds)):
+            raise ValueError(f"bucket bounds must be ascending and distinct, got {bounds!r}")
+        #: The buckets' upper bounds in seconds, ascending, without ``+Inf``.
+        self.bounds = tuple(float(bound) for bound in bounds)
+        self._lock = threading.Lock()
+        self._series: dict[SeriesKey, list[float]] = {}
+
+    def add(self, key: SeriesKey, seconds: float) -> None:
+        """Count one request of ``key`` that took ``seconds``."""
+        with self._lock:
+            series = self._series.get(key)
+            if series is None:
+                series = self._series[key] = [0.0] * (len(self.bounds) + 2)
+            series[0] += seconds
+            # A value equal to a bound belongs to that bound's bucket (Prometheus' "le").
+            series[bisect_left(self.bounds, seconds) + 1] += 1
+
+    def snapshot(self) -> dict[SeriesKey, list[float]]:
+        """A copy of every series so far."""
+        with self._lock:
+            return {key: list(series) for key, series in self._series.items()}
+
+    def take(self) -> dict[SeriesKey, list[float]]:
+        """Every series so far, leaving the tally empty (what a flush moves elsewhere)."""
+        with self._lock:
+            taken, self._series = self._series, {}
+        return taken
+
+
+#: Takes over a streamed answer: ``(response, key, started) -> True`` when it will add the
+#: request itself once the body is done.
+StreamHook = Callable[[StreamingResponse, SeriesKey, float], bool]
+
+
+class TallyObserver:
+    """The dispatcher's observer: labels each answered request and adds it to a tally.
+
+    ``match`` is the app's ``router.match``: the route label is the matched route's
+    template, or ``UNMATCHED``. A streaming answer goes to ``streamed`` first.
+    """
+
+    __slots__ = ("match", "streamed", "tally")
+
+    def __init__(
+        self, tally: RequestTally, match: Callable[[str, str], Any], streamed: StreamHook
+    ) -> None:
+        self.tally = tally
+        self.match = match
+        self.streamed = streamed
+
+    def __call__(self, request: Request, response: Response, started: float) -> None:
+        """Count one answered request that began at ``started`` (``time.perf_counter()``)."""
+        method = request.method
+        endpoint = self.match(method, request.path)[0]
+        if endpoint is None:
+            route = UNMATCHED
+            if method not in STANDARD_METHODS:  # each invented method would make new series
+                method = OTHER_METHOD
+        else:
+            route = endpoint.template
+        key = (method, route, response.status_code)
+        if isinstance(response, StreamingResponse) and self.streamed(response, key, started):
+            return
+        self.tally.add(key, perf_counter() - started)
