@@ -158,7 +158,7 @@ cdef class Dispatcher:
         if observer is None:
             return self._answer_sync(request)
         started = perf_counter()
-        self.in_flight += 1  # the GIL is held from here to the decrement: no lock needed
+        self.in_flight += 1  # a C field changed under the GIL: each step is atomic, no lock
         try:
             response = self._answer_sync(request)
         finally:
