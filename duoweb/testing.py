@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import io
 import sys
+import weakref
 from collections.abc import Callable, Iterable
 from types import TracebackType
 from typing import Any, Literal
@@ -333,6 +334,8 @@ class TestClient(httpx.Client):
             )
         else:
             self._loop = asyncio.new_event_loop()
+            # A client dropped without ``with`` or close() still releases its loop (no leak).
+            weakref.finalize(self, self._loop.close)
             transport = ASGITransport(app.asgi, self._loop, client=client, root_path=root_path)
         super().__init__(transport=transport, base_url=base_url, **kwargs)
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextvars
+import gc
 import threading
 from typing import Any
 
@@ -195,3 +196,21 @@ def test_startup_runs_lazily_without_lifespan(mode: str) -> None:
         assert client.get("/").json() == 1
     finally:
         client.close()  # no `with`: that would run the lifespan startup this test avoids
+
+
+def test_an_asgi_client_dropped_without_closing_releases_its_event_loop() -> None:
+    """A client used without ``with`` or close() must not leak its loop (and self-pipe)."""
+    app = App()
+    loops: list[asyncio.AbstractEventLoop] = []
+
+    @app.get("/")
+    async def index() -> str:
+        loops.append(asyncio.get_running_loop())
+        return "ok"
+
+    client = TestClient(app, "asgi")
+    assert client.get("/").json() == "ok"
+    del client
+    gc.collect()
+    assert len(loops) == 1
+    assert loops[0].is_closed()
