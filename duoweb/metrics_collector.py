@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable
 
+from prometheus_client import utils as prometheus_utils
 from prometheus_client.metrics_core import (
     CounterMetricFamily,
     GaugeMetricFamily,
@@ -15,7 +16,6 @@ from prometheus_client.metrics_core import (
     Metric,
 )
 from prometheus_client.registry import Collector
-from prometheus_client.utils import floatToGoString
 
 from duoweb.request_tally import RequestTally
 
@@ -50,7 +50,9 @@ class TallyCollector(Collector):
         self.in_flight = in_flight
         self.names = names
         # prometheus-client's own spelling of a bound, as its Histogram labels its buckets
-        les = [floatToGoString(bound) for bound in tally.bounds]  # type: ignore[no-untyped-call]
+        # (floatToGoString is untyped: read through getattr so the annotation gives its type)
+        go_float: Callable[[float], str] = getattr(prometheus_utils, "floatToGoString")  # noqa: B009
+        les = [go_float(bound) for bound in tally.bounds]
         self._les: list[str] = [*les, "+Inf"]
 
     def _families(self) -> tuple[CounterMetricFamily, HistogramMetricFamily, GaugeMetricFamily]:
@@ -71,7 +73,7 @@ class TallyCollector(Collector):
         for (method, route, status), series in sorted(self.tally.snapshot().items()):
             labels = [method, route, str(status)]
             cumulative = 0.0
-            buckets = []
+            buckets: list[tuple[str, float]] = []
             for le, count in zip(self._les, series[1:], strict=True):
                 cumulative += count
                 buckets.append((le, cumulative))

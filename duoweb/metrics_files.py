@@ -19,6 +19,7 @@ from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
 from duoweb._lazy import lazy_logger
 from duoweb.metrics_collector import LABELS, MetricNames
 from duoweb.request_tally import RequestTally
+from duoweb.type_guards import is_list
 
 __all__ = ["TallyFlusher"]
 
@@ -33,9 +34,9 @@ def _add_bucket_counts(child: Any, series: list[float]) -> None:
     ``observe`` updates (its buckets are not cumulative either). Their shape is checked
     first, so a prometheus-client that changed them fails loudly, not with wrong numbers.
     """
-    buckets = getattr(child, "_buckets", None)
-    total = getattr(child, "_sum", None)
-    if not isinstance(buckets, list) or len(buckets) != len(series) - 1 or total is None:
+    buckets: object = getattr(child, "_buckets", None)
+    total: Any = getattr(child, "_sum", None)
+    if not is_list(buckets) or len(buckets) != len(series) - 1 or total is None:
         raise RuntimeError(
             "this prometheus-client's Histogram no longer keeps one value per bucket: "
             "duoweb.metrics cannot add request tallies to it (please report it)"

@@ -18,8 +18,9 @@ PATH="$PWD/.venv/bin:$PATH" .venv/bin/cython-lint duoweb/_speedups/*.pyx duoweb/
 .venv/bin/python -m mypy --strict
 # pyright strict over duoweb/ ([tool.pyright] in pyproject.toml). Nothing is downloaded: the
 # pyright wheel ships pyright itself and the pyright[nodejs] extra a Node.js binary (preferred
-# to any node on PATH); IGNORE_WARNINGS skips its look-up of a newer release on PyPI.
-PYRIGHT_PYTHON_IGNORE_WARNINGS=1 .venv/bin/pyright
+# to any node on PATH); IGNORE_WARNINGS skips its look-up of a newer release on PyPI. --project .
+# reads this checkout's pyproject even when a pyrightconfig.json sits in a parent directory.
+PYRIGHT_PYTHON_IGNORE_WARNINGS=1 .venv/bin/pyright --project .
 .venv/bin/python -m mkdocs build --strict --quiet
 echo "== pytest, compiled speedups"
 .venv/bin/python -m pytest --cov --cov-report= --cov-fail-under=0 "$@"  # the floor is judged on both runs
