@@ -16,7 +16,6 @@ from duoweb.responses import JSON_HEADERS, Response
 
 logger = lazy_logger("duoweb", globals())
 
-_NO_CONTENT = Response.from_checked_parts(204, b"", [])
 (JSON_CONTENT_TYPE,) = JSON_HEADERS
 
 
@@ -59,7 +58,9 @@ class ResponsePlan:
         if isinstance(result, Response):
             return result
         if result is None:
-            return _NO_CONTENT
+            # A new 204 each time: middleware add headers to the response in place, so a
+            # shared one would carry one request's headers into the next.
+            return Response.from_checked_parts(204, b"", [])
         try:
             body = self._encode(result)
         except (msgspec.ValidationError, ValueError, TypeError) as exc:

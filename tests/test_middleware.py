@@ -185,3 +185,30 @@ def test_middleware_must_return_a_response(make_client: MakeClient) -> None:
 
     with make_client(app) as client:
         assert client.get("/").status_code == 500
+
+
+def test_headers_added_to_a_no_content_answer_stay_with_its_request(
+    make_client: MakeClient,
+) -> None:
+    app = App()
+
+    @app.middleware
+    def tag(request: Request, call_next: SyncNext) -> Response:
+        response = call_next(request)
+        if request.path == "/first":
+            response.set_header("x-only-first", "yes")
+        return response
+
+    @app.delete("/first")
+    def first() -> None:
+        return None
+
+    @app.delete("/second")
+    async def second() -> None:
+        return None
+
+    with make_client(app) as client:
+        assert client.delete("/first").headers["x-only-first"] == "yes"
+        answer = client.delete("/second")
+    assert answer.status_code == 204
+    assert "x-only-first" not in answer.headers
