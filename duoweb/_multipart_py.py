@@ -4,9 +4,9 @@
 a part's head ``(name, filename, content_type, disposition, headers)`` when its header section
 ends, then its content as zero or more non-empty ``bytes`` pieces, then ``None`` when the part
 ends. Content is never gathered: a piece is passed on as soon as it cannot be the start of a
-boundary, so at most a delimiter's length is held between chunks. A header section is held
-until complete, within ``max_header_size``. Work is linear in the input for any chunking:
-each byte is searched a bounded number of times. Errors are the classes in
+boundary, so at most a delimiter's length and one byte are held between chunks. A header
+section is held until complete, within ``max_header_size``. Work is linear in the input for
+any chunking: each byte is searched a bounded number of times. Errors are the classes in
 ``duoweb._multipart_errors``, their messages said for the client.
 
 ``parse_urlencoded`` is the other form body, application/x-www-form-urlencoded, parsed
