@@ -219,17 +219,16 @@ environ_keys = (
     | st.text(max_size=8).map(lambda s: "HTTP_" + s)
     | st.text(max_size=6)
 )
+environs = st.dictionaries(environ_keys, st.text(max_size=6) | st.integers(), max_size=8)
+environ_probes = st.lists(
+    st.sampled_from(["host", "X-A", "x_a", "content-type", "Content-Length", "\xe9", "a--b"])
+    | st.text(max_size=4),
+    max_size=4,
+)
 
 
 @PROFILE
-@given(
-    environ=st.dictionaries(environ_keys, st.text(max_size=6) | st.integers(), max_size=8),
-    probes=st.lists(
-        st.sampled_from(["host", "X-A", "x_a", "content-type", "Content-Length", "\xe9", "a--b"])
-        | st.text(max_size=4),
-        max_size=4,
-    ),
-)
+@given(environ=environs, probes=environ_probes)
 def test_headers_from_environ_agree(
     compiled: ModuleType, environ: dict[str, Any], probes: list[str]
 ) -> None:
@@ -266,14 +265,7 @@ def test_asgi_header_is_the_view_get(
 
 
 @PROFILE
-@given(
-    environ=st.dictionaries(environ_keys, st.text(max_size=6) | st.integers(), max_size=8),
-    probes=st.lists(
-        st.sampled_from(["host", "X-A", "x_a", "content-type", "Content-Length", "\xe9", "a--b"])
-        | st.text(max_size=4),
-        max_size=4,
-    ),
-)
+@given(environ=environs, probes=environ_probes)
 def test_environ_header_is_the_view_get(
     headers_impl: ModuleType, environ: dict[str, Any], probes: list[str]
 ) -> None:
