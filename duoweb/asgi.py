@@ -64,10 +64,6 @@ class ASGIRequest(Request):
         values = self._header_values(b"content-type")
         return values[0] if len(values) == 1 else None if not values else ",".join(values)
 
-    def raw_if_none_match(self) -> str | None:
-        values = self._header_values(b"if-none-match")
-        return ", ".join(values) if values else None
-
     async def receive_body(self, limit: int) -> bytes:
         declared = self.content_length
         if declared is not None and declared > limit:

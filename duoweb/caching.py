@@ -104,7 +104,7 @@ class ETagMiddleware:
         if etag is None:
             etag = strong_etag(response.body)
             response.append_header("etag", etag)  # none yet: nothing to replace
-        condition = request.raw_if_none_match()
+        condition = request.header("if-none-match")
         if condition is not None and if_none_match_hits(condition, etag):
             return NotModifiedResponse(response)
         return response

@@ -51,10 +51,6 @@ class Request(RequestCore):
         """The Content-Type field as sent, without building the whole headers view."""
         raise NotImplementedError
 
-    def raw_if_none_match(self) -> str | None:
-        """The If-None-Match field as sent (repeated fields joined), without the headers view."""
-        raise NotImplementedError
-
     def read_body(self, limit: int) -> bytes:
         """Read the whole body synchronously (WSGI); 413 if it declares or has over ``limit``."""
         raise NotImplementedError

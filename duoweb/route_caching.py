@@ -17,13 +17,12 @@ wrapped, and a path-parameters-only ``def`` handler is called straight from the 
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import TYPE_CHECKING, Any, cast
+from typing import TYPE_CHECKING, Any
 
 from duoweb.caching import NotModifiedResponse, if_none_match_hits, strong_etag
 from duoweb.headers import check_header
 from duoweb.responses import Response
 from duoweb.streaming import StreamingResponse
-from duoweb.wsgi import WSGIRequest
 
 if TYPE_CHECKING:
     from duoweb.concurrency import ThreadPool
@@ -33,7 +32,6 @@ if TYPE_CHECKING:
 __all__ = ["RouteCaching"]
 
 #: The field's name as ASGI servers send it (lowercase; other cases are compared too).
-_IF_NONE_MATCH = b"if-none-match"
 
 SyncResponder = Callable[["Request"], Response]
 AsyncResponder = Callable[["Request", "ThreadPool"], Any]
@@ -80,7 +78,7 @@ class RouteCaching:
                 response.append_header("etag", etag)
         response = self._cache_control(response)
         if etag is not None:
-            condition = request.raw_if_none_match()
+            condition = request.header("if-none-match")
             if condition is not None and if_none_match_hits(condition, etag):
                 return NotModifiedResponse(response)
         return response
@@ -124,17 +122,7 @@ class RouteCaching:
             if isinstance(result, Response) or result is None:
                 return finish(request, render(result))
             response = render_tagged(result)
-            if type(request) is WSGIRequest:
-                condition = request.environ.get("HTTP_IF_NONE_MATCH")
-            else:  # ASGI: ASGIRequest.raw_if_none_match's scan, without its two calls
-                condition = None
-                scope = request.scope  # type: ignore[attr-defined]
-                for name, value in cast("list[tuple[bytes, bytes]]", scope["headers"]):
-                    if name == _IF_NONE_MATCH or (
-                        len(name) == 13 and name.lower() == _IF_NONE_MATCH
-                    ):
-                        text = value.decode("latin-1")
-                        condition = text if condition is None else condition + ", " + text
+            condition = request.header("if-none-match")
             if condition is None or response.status_code != 200:
                 return response
             etag = response.get_header("etag")

@@ -53,10 +53,6 @@ class WSGIRequest(Request):
         value = self.environ.get("CONTENT_TYPE")
         return value if value else None
 
-    def raw_if_none_match(self) -> str | None:
-        value: str | None = self.environ.get("HTTP_IF_NONE_MATCH")
-        return value
-
     def _is_chunked(self) -> bool:
         environ = self.environ
         return (
