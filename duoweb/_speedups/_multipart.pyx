@@ -10,12 +10,16 @@ for what the events are and why the work is linear and the memory bounded.
 
 from cpython.bytes cimport PyBytes_AS_STRING, PyBytes_GET_SIZE
 from cpython.mem cimport PyMem_Free, PyMem_Malloc
+from cpython.ref cimport Py_INCREF, Py_XDECREF, PyObject
+from libc.stdint cimport uint64_t
 from cpython.unicode cimport PyUnicode_DecodeASCII, PyUnicode_DecodeUTF8
 from libc.string cimport memchr, memcmp, memcpy
 
 cdef extern from "Python.h":
     object PyUnicode_New(Py_ssize_t size, Py_UCS4 maxchar)
     void* PyUnicode_DATA(object text)
+    void* _text_data "PyUnicode_DATA"(PyObject* text)
+    Py_ssize_t _text_length "PyUnicode_GET_LENGTH"(PyObject* text)
 
 cdef extern from "strings.h":
     int strncasecmp(const char* a, const char* b, size_t n) nogil
@@ -393,6 +397,43 @@ cdef enum:
 
 cdef unsigned char _KIND[256]
 
+# The next byte at or after ``i`` whose kind is not 0 (or ``size``): 16 bytes at a time with
+# SSE2 where the compiler has it (every x86-64), else byte by byte with the table. Bytes of
+# kind 0 change nothing, so the scanner only stops at these; each byte is looked at once.
+cdef extern from *:
+    """
+    #if defined(__SSE2__) && defined(__GNUC__)
+    #include <emmintrin.h>
+    #endif
+    static inline Py_ssize_t duoweb_next_special(
+        const unsigned char *data, Py_ssize_t i, Py_ssize_t size, const unsigned char *kinds
+    ) {
+    #if defined(__SSE2__) && defined(__GNUC__)
+        const __m128i amp = _mm_set1_epi8('&'), eq = _mm_set1_epi8('=');
+        const __m128i plus = _mm_set1_epi8('+'), percent = _mm_set1_epi8('%');
+        while (i + 16 <= size) {
+            __m128i v = _mm_loadu_si128((const __m128i *)(data + i));
+            __m128i hit = _mm_or_si128(
+                _mm_or_si128(_mm_cmpeq_epi8(v, amp), _mm_cmpeq_epi8(v, eq)),
+                _mm_or_si128(_mm_cmpeq_epi8(v, plus), _mm_cmpeq_epi8(v, percent)));
+            /* a byte's top bit: a hit, or a non-ASCII byte */
+            unsigned int mask = (unsigned int)_mm_movemask_epi8(_mm_or_si128(hit, v));
+            if (mask) {
+                return i + __builtin_ctz(mask);
+            }
+            i += 16;
+        }
+    #endif
+        while (i < size && kinds[data[i]] == 0) {
+            i++;
+        }
+        return i;
+    }
+    """
+    Py_ssize_t _next_special "duoweb_next_special"(
+        const unsigned char* data, Py_ssize_t i, Py_ssize_t size, const unsigned char* kinds
+    ) noexcept
+
 
 cdef void _fill_kinds() noexcept:
     cdef int c
@@ -426,24 +467,26 @@ def parse_urlencoded(bytes body, Py_ssize_t max_fields):
         while i < size:
             start = i
             name_kinds = 0
+            i = _next_special(data, i, size, _KIND)
             while i < size:
                 kind = _KIND[data[i]]
                 if kind & (_AMP | _EQ):
                     break
                 name_kinds |= kind
-                i += 1
+                i = _next_special(data, i + 1, size, _KIND)
             name_end = i
             value_start = i
             value_kinds = 0
             if i < size and data[i] == 61:  # "=": a value follows
                 i += 1
                 value_start = i
+                i = _next_special(data, i, size, _KIND)
                 while i < size:
                     kind = _KIND[data[i]]
                     if kind & _AMP:
                         break
                     value_kinds |= kind
-                    i += 1
+                    i = _next_special(data, i + 1, size, _KIND)
             elif i == start:  # an empty field ("&&", or a leading or trailing "&")
                 i += 1
                 continue
@@ -454,13 +497,58 @@ def parse_urlencoded(bytes body, Py_ssize_t max_fields):
                 scratch = <unsigned char*>PyMem_Malloc(size)
                 if scratch == NULL:
                     raise MemoryError()
-            name = _form_text(data + start, name_end - start, name_kinds, scratch)
+            if name_kinds == 0 and name_end - start <= _NAME_MAX:
+                name = _known_name(data + start, name_end - start)
+            else:
+                name = _form_text(data + start, name_end - start, name_kinds, scratch)
             value = _form_text(data + value_start, i - value_start, value_kinds, scratch)
             pairs.append((name, value))
             i += 1  # past the "&"
     finally:
         PyMem_Free(scratch)
     return pairs
+
+
+# Field names seen lately, shared instead of made again: a form's names repeat request after
+# request. 2-way set-associative by a hash of the name's bytes, only plain ASCII names (the
+# bytes are the characters) of up to _NAME_MAX bytes: at most 4096 small strs per process, and
+# a lookup is O(1) whatever the input (a miss just replaces the set's older entry).
+cdef enum:
+    _NAME_MAX = 32
+    _NAME_SETS = 2048  # a power of two
+    _NAME_SET_BITS = 11  # its log2
+
+cdef PyObject* _NAMES[_NAME_SETS * 2]  # per set: [newer, older]; NULL when empty
+
+
+cdef inline bint _is_name(PyObject* entry, const unsigned char* raw, Py_ssize_t size) noexcept:
+    return (
+        entry != NULL and _text_length(entry) == size
+        and memcmp(_text_data(entry), raw, size) == 0
+    )
+
+
+cdef str _known_name(const unsigned char* raw, Py_ssize_t size):
+    """The str of a plain ASCII name of at most _NAME_MAX bytes, from the cache when there."""
+    cdef uint64_t first = 0, last = 0, hashed
+    if size >= 8:  # the first and last 8 bytes (overlapping below 16) and the length
+        memcpy(&first, raw, 8)
+        memcpy(&last, raw + size - 8, 8)
+    else:
+        memcpy(&first, raw, size)
+    hashed = (first ^ (last * 0x9E3779B97F4A7C15ULL) ^ <uint64_t>size) * 0x9E3779B97F4A7C15ULL
+    cdef PyObject** entries = _NAMES + 2 * <Py_ssize_t>(hashed >> (64 - _NAME_SET_BITS))
+    if _is_name(entries[0], raw, size):
+        return <str><object>entries[0]
+    if _is_name(entries[1], raw, size):
+        return <str><object>entries[1]
+    text = PyUnicode_New(size, 127)
+    memcpy(PyUnicode_DATA(text), raw, size)
+    Py_XDECREF(entries[1])
+    entries[1] = entries[0]
+    Py_INCREF(text)
+    entries[0] = <PyObject*>text
+    return text
 
 
 cdef inline int _hex_value(unsigned char c) noexcept:

@@ -78,3 +78,33 @@ def test_both_implementations_match_the_query_parser(body: bytes, bound: int) ->
     fields = parse_query(body, 10**6).multi_items()
     expected = fields if len(fields) <= bound else "The form has too many fields."
     assert outcomes == [expected, expected]
+
+
+def test_names_seen_before_give_the_same_fields(multipart_impl: ModuleType) -> None:
+    """The compiled parser shares the strs of names it has seen: sharing changes no result.
+
+    More distinct names than it keeps (4096), names as long as it keeps (32 bytes) and one
+    longer, and names alike in their first and last 8 bytes (one hash) must each come back
+    as sent, in every later parse too.
+    """
+    parse = multipart_impl.parse_urlencoded
+    alike = [b"prefix__" + b"%02d" % i + b"__suffix" for i in range(100)]  # 20 bytes each
+    names = [b"field%d" % i for i in range(6000)] + alike + [b"n" * 32, b"n" * 33, b""]
+    body = b"&".join(name + b"=" + b"%d" % i for i, name in enumerate(names))
+    expected = [(name.decode(), str(i)) for i, name in enumerate(names)]
+    for _ in range(3):
+        assert parse(body, 10**6) == expected
+    repeated = parse(b"same=1&same=2&same=3", 10)
+    assert [name for name, _ in repeated] == ["same"] * 3
+
+
+@pytest.mark.parametrize("special", [b"&", b"=", b"+", b"%41", b"\xc3\xa9"])
+def test_a_special_byte_at_every_offset(multipart_impl: ModuleType, special: bytes) -> None:
+    """The compiled scanner reads 16 bytes at a time: a special byte in any lane, or in the
+    tail shorter than 16, is found."""
+    parse = multipart_impl.parse_urlencoded
+    for at in range(48):
+        body = b"k" * at + special + b"v" * (40 - at % 40)
+        assert parse(body, 10**6) == parse_query(body, 10**6).multi_items(), (at, special)
+        body = b"k=" + body
+        assert parse(body, 10**6) == parse_query(body, 10**6).multi_items(), (at, special)
