@@ -34,3 +34,12 @@ def test_the_table_compares_with_the_fastest_peer() -> None:
     table = forms.table(rows)
     assert "| duoweb-wsgi | 900 (2.00x) | 0.8 |" in table
     assert "| peer-b | 450 | 1.0 |" in table
+
+
+def test_the_upload_floor_prints_each_floor(capsys: pytest.CaptureFixture[str]) -> None:
+    from benchmarks import upload_floor
+
+    assert upload_floor.main(["--upload-mib", "1", "--runs", "1"]) == 0
+    rows = capsys.readouterr().out.splitlines()[2:]
+    assert [row.split(" | ")[0].lstrip("| ") for row in rows] == list(upload_floor.FLOORS)
+    assert all(float(row.split(" | ")[2].rstrip(" |")) > 0 for row in rows)
