@@ -343,7 +343,7 @@ class ScalarParam(msgspec.Struct, frozen=True):
             raw = request.header(self.key)  # one field, without building the headers view
         else:
             if source == "query":
-                container: Any = request._query or request.query  # parsed once per request
+                container: Any = request.parsed_query or request.query  # parsed once per request
             elif source == "header":
                 container = request.headers
             elif source == "cookie":

@@ -37,6 +37,11 @@ class Request(RequestCore):
 
     __slots__ = ()
 
+    #: The query as ``query`` parsed it, or None while nothing has read ``query`` yet: the
+    #: core's own field under a public name, so a hot-path reader that already has the parsed
+    #: query (``request.parsed_query or request.query``) skips the property's call.
+    parsed_query: QueryParams | None = vars(RequestCore)["_query"]
+
     # --- filled in by the protocol adapter -------------------------------------------------
 
     def _build_headers(self) -> Headers:
