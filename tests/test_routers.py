@@ -133,7 +133,7 @@ def test_router_dependencies_are_in_the_route_dependency_graph() -> None:
 
     app = App()
     app.include_router(router)
-    (endpoint,) = [e for e in app._endpoints if e.template == "/p/x"]
+    (endpoint,) = [e for e in app.endpoints if e.template == "/p/x"]
     assert [d.provider for d in endpoint.dependencies] == [require_key, shared]
     # One graph: the router's provider first; a cached provider asked for twice runs once.
     assert [node.provider for node in endpoint.nodes] == [require_key, shared]

@@ -29,7 +29,7 @@ def test_both_apps_build_the_same_route() -> None:
 
     direct, nested = direct_app(), nested_app()
     assert direct.routes() == nested.routes()
-    (one,) = direct._endpoints
-    (other,) = nested._endpoints
+    (one,) = direct.endpoints
+    (other,) = nested.endpoints
     assert [node.provider for node in one.nodes] == [node.provider for node in other.nodes]
     assert (one.direct, one.call_path, one.wrap) == (other.direct, other.call_path, other.wrap)
