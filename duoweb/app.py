@@ -425,7 +425,7 @@ class App(RouteDecorators):
 
     async def run_websocket(self, endpoint: WebSocketEndpoint, websocket: WebSocket) -> None:
         """Run a WebSocket route: its dependencies and router middleware, then its handler."""
-        if endpoint.dependencies or endpoint.middleware:
+        if endpoint.nodes or endpoint.middleware:
             from duoweb.websocket_gate import run_guarded
 
             await run_guarded(self, endpoint, websocket)
@@ -433,12 +433,17 @@ class App(RouteDecorators):
         await self.run_websocket_handler(endpoint, websocket)
 
     async def run_websocket_handler(
-        self, endpoint: WebSocketEndpoint, websocket: WebSocket
+        self,
+        endpoint: WebSocketEndpoint,
+        websocket: WebSocket,
+        provided: Mapping[str, Any] | None = None,
     ) -> None:
-        """Run a WebSocket handler; errors close the connection (1011) and are logged."""
+        """Run a WebSocket handler given its ``provided`` Depends arguments; errors close (1011)."""
         from duoweb.websockets import CloseCode, WebSocketDisconnect, WebSocketState
 
         arguments = dict(websocket.path_params)
+        if provided:
+            arguments.update(provided)
         arguments[endpoint.websocket_param] = websocket
         if endpoint.state_param is not None:
             arguments[endpoint.state_param] = self.state

@@ -660,10 +660,18 @@ class WebSocketEndpoint:
         self.tasks_param: str | None = None
         self.state_param: str | None = None
         self.param_types: dict[str, str] = {}
-        for param in inspect.signature(handler).parameters:
+        #: The handler's parameters a provider gives (``Annotated[T, Depends(p)]``), run with
+        #: the handshake like the route's dependencies.
+        self.provided: list[tuple[str, Depends]] = []
+        for param, parameter in inspect.signature(handler).parameters.items():
             annotation = hints.get(param, str)
             base, metadata = split_annotated(annotation)
-            if any(isinstance(m, AppStateMarker) for m in metadata):
+            depends = next((m for m in metadata if isinstance(m, Depends)), None)
+            if depends is None and isinstance(parameter.default, Depends):
+                depends = parameter.default
+            if depends is not None:
+                self.provided.append((param, depends))
+            elif any(isinstance(m, AppStateMarker) for m in metadata):
                 self.state_param = param
             elif isinstance(base, type) and issubclass(base, BackgroundTasks):
                 self.tasks_param = param
@@ -676,8 +684,8 @@ class WebSocketEndpoint:
             else:
                 raise RouteDefinitionError(
                     f"{where}: parameter {param!r} is neither the WebSocket nor in the path "
-                    f"{template!r}, a BackgroundTasks or an AppState (read query and headers "
-                    "from the WebSocket object)"
+                    f"{template!r}, a BackgroundTasks, an AppState or Depends(...) (read query "
+                    "and headers from the WebSocket object or in a provider)"
                 )
         if not self.websocket_param:
             raise RouteDefinitionError(f"{where}: needs a parameter annotated WebSocket")
@@ -687,20 +695,24 @@ class WebSocketEndpoint:
         self.middleware = middleware
         self._template_params = template_params
         self._localns = localns
-        self._overrides: Mapping[Callable[..., Any], Callable[..., Any]] = overrides or {}
+        self._overrides: Mapping[Callable[..., Any], Callable[..., Any]] = (
+            {} if overrides is None else overrides  # an empty one may be filled later
+        )
         #: The providers to run, in order (the route's dependency graph).
         self.nodes: list[DependencyNode] = []
+        #: Where each of ``provided``'s parameters finds its value among the nodes'.
+        self.needs: list[tuple[str, object]] = []
         self.plan_dependencies()
         watch = getattr(overrides, "watch", None)
-        if dependencies and watch is not None:  # re-plan when an override changes
+        if (dependencies or self.provided) and watch is not None:  # re-plan on an override
             watch(self.plan_dependencies)
 
     def plan_dependencies(self) -> None:
         """(Re)build the provider list, applying the app's dependency overrides."""
-        if not self.dependencies:
+        if not self.dependencies and not self.provided:
             return
-        _, self.nodes = plan_dependency_graph(
-            [], self.dependencies, self._template_params, self._localns, self._overrides
+        self.needs, self.nodes = plan_dependency_graph(
+            self.provided, self.dependencies, self._template_params, self._localns, self._overrides
         )
         for node in self.nodes:
             if node.plan.body is not None or node.plan.form:
@@ -711,8 +723,8 @@ class WebSocketEndpoint:
 
     async def run_dependencies(
         self, request: Request, stack: contextlib.AsyncExitStack, pool: ThreadPool
-    ) -> None:
-        """Run the route's providers for the handshake ``request``; failures raise."""
+    ) -> dict[str, Any]:
+        """Run the providers for the handshake ``request``: the handler's ``provided`` values."""
         errors: list[ValidationErrorItem] = []
         provider_args = [node.plan.extract(request, errors) for node in self.nodes]
         if errors:
@@ -722,3 +734,4 @@ class WebSocketEndpoint:
             for name, key in node.needs:
                 kwargs[name] = values[key]
             values[node.key] = await call_provider_async(node, kwargs, stack, pool, False)
+        return {name: values[key] for name, key in self.needs}

@@ -1,9 +1,9 @@
-"""Route and router dependencies and middleware in front of a WebSocket handler.
+"""Route, router and handler dependencies and middleware in front of a WebSocket handler.
 
 They see the handshake as a Request. A dependency that raises, or a middleware that answers
 without calling ``call_next``, refuses the connection: a close before accept, which the
-server answers with 403. Only WebSocket routes with dependencies or router middleware
-import this module.
+server answers with 403; the handler's own ``Depends`` parameters get the providers' values.
+Only WebSocket routes with dependencies or router middleware import this module.
 """
 
 from __future__ import annotations
@@ -51,12 +51,12 @@ async def run_guarded(app: App, endpoint: WebSocketEndpoint, websocket: WebSocke
     async def session(handshake: Request) -> Response:
         async with contextlib.AsyncExitStack() as stack:
             try:
-                await endpoint.run_dependencies(handshake, stack, app.thread_pool)
+                provided = await endpoint.run_dependencies(handshake, stack, app.thread_pool)
             except Exception as exc:
                 if not isinstance(exc, HTTPError | RequestValidationError):
                     logger.error("dependency of WebSocket route %s failed", endpoint.name)
                 return _refusal(exc)
-            await app.run_websocket_handler(endpoint, websocket)
+            await app.run_websocket_handler(endpoint, websocket, provided)
         return Response(status_code=SESSION_ENDED)
 
     try:

@@ -35,6 +35,12 @@ async def known_ticket(ticket: Annotated[str, Depends(query_key)]) -> str:
     return ticket
 
 
+def first_message(app: App, path: str, headers: dict[str, str]) -> str:
+    """The first text message of a WebSocket opened to ``app`` at ``path``."""
+    with TestClient(app, "asgi") as client, client.websocket_connect(path, headers=headers) as ws:
+        return ws.receive_text()
+
+
 def guarded_app() -> App:
     app = App()
 
@@ -109,11 +115,7 @@ def test_missing_or_bad_credentials_refuse_the_handshake(
 def test_good_credentials_open_the_socket(
     path: str, headers: dict[str, str], greeting: str
 ) -> None:
-    with (
-        TestClient(guarded_app(), "asgi") as client,
-        client.websocket_connect(path, headers=headers) as ws,
-    ):
-        assert ws.receive_text() == greeting
+    assert first_message(guarded_app(), path, headers) == greeting
 
 
 def test_websocket_routes_are_not_in_the_openapi_document() -> None:
@@ -122,3 +124,102 @@ def test_websocket_routes_are_not_in_the_openapi_document() -> None:
     assert set(document["paths"]) == {"/private/page", "/me"}
     assert document["paths"]["/me"]["get"]["security"] == [{"HTTPBearer": []}]
     assert document["paths"]["/private/page"]["get"]["security"] == [{"APIKeyCookie": []}]
+
+
+# --- the handler takes the credential itself -----------------------------------------------------
+
+optional_bearer = HTTPBearer(auto_error=False)
+
+
+def handler_app() -> App:
+    """WebSocket handlers whose parameters are security schemes or providers using them."""
+    app = App()
+
+    @app.websocket("/token")
+    async def token(ws: WebSocket, token: Annotated[str, Depends(bearer)]) -> None:
+        await ws.accept()
+        await ws.send_text(token)
+
+    @app.websocket("/checked/{room}")
+    async def checked(
+        ws: WebSocket, room: int, token: Annotated[str, Depends(known_token)]
+    ) -> None:
+        await ws.accept()
+        await ws.send_text(f"{room}:{token}")
+
+    @app.websocket("/ticket")
+    async def ticket(
+        ws: WebSocket,
+        ticket: str = Depends(known_ticket),  # type: ignore[assignment]
+    ) -> None:
+        await ws.accept()
+        await ws.send_text(ticket)
+
+    @app.websocket("/maybe")
+    async def maybe(ws: WebSocket, token: Annotated[str | None, Depends(optional_bearer)]) -> None:
+        await ws.accept()
+        await ws.send_text(token or "anonymous")
+
+    return app
+
+
+@pytest.mark.parametrize(
+    ("path", "headers", "greeting"),
+    [
+        ("/token", {"authorization": "Bearer abc"}, "abc"),
+        ("/checked/7", {"authorization": "Bearer s3cret"}, "7:s3cret"),
+        ("/ticket?ticket=t1", {}, "t1"),
+        ("/maybe", {"authorization": "Bearer abc"}, "abc"),
+        ("/maybe", {}, "anonymous"),
+    ],
+)
+def test_the_handler_receives_the_schemes_value(
+    path: str, headers: dict[str, str], greeting: str
+) -> None:
+    assert first_message(handler_app(), path, headers) == greeting
+
+
+@pytest.mark.parametrize(
+    ("path", "headers"),
+    [
+        ("/token", {}),
+        ("/token", {"authorization": "Basic dXNlcjpwYXNz"}),
+        ("/checked/7", {"authorization": "Bearer wrong"}),
+        ("/ticket?ticket=wrong", {}),
+        ("/ticket", {}),
+    ],
+)
+def test_a_handlers_refused_credential_refuses_the_handshake(
+    path: str, headers: dict[str, str]
+) -> None:
+    with (
+        TestClient(handler_app(), "asgi") as client,
+        pytest.raises(WebSocketRejected) as refused,
+    ):
+        client.websocket_connect(path, headers=headers)
+    assert refused.value.code == CloseCode.POLICY_VIOLATION
+
+
+def test_a_handlers_provider_runs_once_per_handshake_and_is_overridable() -> None:
+    """A provider both the route and the handler ask for runs once; an override replaces it."""
+    calls: list[str] = []
+
+    def counted(token: Annotated[str, Depends(bearer)]) -> str:
+        calls.append(token)
+        return token.upper()
+
+    app = App()
+
+    @app.websocket("/once", dependencies=[Depends(counted)])
+    async def once(ws: WebSocket, token: Annotated[str, Depends(counted)]) -> None:
+        await ws.accept()
+        await ws.send_text(token)
+
+    with TestClient(app, "asgi") as client:
+        with client.websocket_connect("/once", headers={"authorization": "Bearer x"}) as ws:
+            assert ws.receive_text() == "X"
+        assert calls == ["x"]
+        app.dependency_overrides[counted] = lambda: "stand-in"
+        with client.websocket_connect("/once") as ws:
+            assert ws.receive_text() == "stand-in"
+        assert calls == ["x"]
