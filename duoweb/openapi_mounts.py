@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from typing import TYPE_CHECKING, Any, cast
 
 from duoweb.routing import RouteDefinitionError
@@ -11,14 +12,17 @@ if TYPE_CHECKING:
 
 _METHODS = ("get", "put", "post", "delete", "options", "head", "patch", "trace")
 
+#: What OpenAPI forbids in a component's key (it must match ``^[a-zA-Z0-9.\-_]+$``).
+_NOT_IN_KEY = re.compile(r"[^a-zA-Z0-9.\-_]")
+
 
 def merge_mounted(document: dict[str, Any], mounts: list[Mount], version: str) -> None:
     """Add each schema-included mount's paths (under its prefix) and components to ``document``.
 
     operationIds become ``<mount name>.<id>``. A security scheme whose name the parent uses
-    for another scheme becomes ``<mount name>.<name>`` (and so do the mount's requirements
-    naming it); any other component both documents define differently is an error, as it
-    would make one of them wrong.
+    for another scheme becomes ``<mount name>.<name>``, each character a component key cannot
+    hold replaced by ``_`` (and so do the mount's requirements naming it); any other component
+    both documents define differently is an error, as it would make one of them wrong.
     """
     paths: dict[str, Any] = document.setdefault("paths", {})
     components: dict[str, Any] = document.get("components", {})
@@ -74,11 +78,12 @@ def _renamed_schemes(
 ) -> dict[str, str]:
     """Child security scheme name -> ``<mount name>.<name>``, where the parent's differs.
 
-    Only requirements name a security scheme, so renaming one is safe.
+    Only requirements name a security scheme, so renaming one is safe. A mount name may hold
+    characters a component key cannot (``/admin v2``): those become ``_``.
     """
     known: dict[str, Any] = components.get("securitySchemes", {})
     return {
-        key: f"{mount_name}.{key}"
+        key: _NOT_IN_KEY.sub("_", f"{mount_name}.{key}")
         for key, value in child_components.get("securitySchemes", {}).items()
         if key in known and known[key] != value
     }

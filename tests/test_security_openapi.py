@@ -184,7 +184,18 @@ def test_document_is_valid_openapi(version: str) -> None:
 # --- a mounted App's schemes in the parent's merged document ------------------------------------
 
 
-def mounted_pair() -> App:
+def assert_valid(document: dict[str, Any], version: str) -> None:
+    """``document`` passes the OpenAPI ``version`` schema (component keys included)."""
+    validation = pytest.importorskip("openapi_spec_validator.validation")
+    validator = (
+        validation.OpenAPIV31SpecValidator
+        if version == "3.1"
+        else validation.OpenAPIV30SpecValidator
+    )
+    assert [str(error)[:500] for error in validator(document).iter_errors()] == []
+
+
+def mounted_pair(prefix: str = "/admin", name: str | None = None) -> App:
     """A parent using HTTPBearer() and a mounted child using two schemes of its own."""
     child = App()
     child_bearer = HTTPBearer(description="Tokens of the admin service")  # same name, other scheme
@@ -205,7 +216,7 @@ def mounted_pair() -> App:
     def me(token: Annotated[str, Depends(parent_bearer)]) -> str:
         return token
 
-    parent.mount("/admin", child, include_in_schema=True)
+    parent.mount(prefix, child, name=name, include_in_schema=True)
     return parent
 
 
@@ -225,13 +236,32 @@ def test_a_mounted_apps_schemes_are_in_the_merged_document(version: str) -> None
     assert users["security"] == [{"APIKeyHeader": [], "admin.HTTPBearer": []}]
     assert "security" not in document["paths"]["/admin/open"]["get"]
     assert document["paths"]["/me"]["get"]["security"] == [{"HTTPBearer": []}]
-    validation = pytest.importorskip("openapi_spec_validator.validation")
-    validator = (
-        validation.OpenAPIV31SpecValidator
-        if version == "3.1"
-        else validation.OpenAPIV30SpecValidator
-    )
-    assert [str(error)[:500] for error in validator(document).iter_errors()] == []
+    assert_valid(document, version)
+
+
+@pytest.mark.parametrize(
+    ("prefix", "name", "renamed"),
+    [
+        ("/admin v2", None, "admin_v2.HTTPBearer"),
+        ("/admin/v2", None, "admin.v2.HTTPBearer"),
+        ("/caf\u00e9-2", None, "caf_-2.HTTPBearer"),
+        ("/admin", "Admin API (v2)!", "Admin_API__v2__.HTTPBearer"),
+        ("/admin", "a:b/c?d#e", "a_b_c_d_e.HTTPBearer"),
+    ],
+)
+@pytest.mark.parametrize("version", ["3.1", "3.0"])
+def test_a_renamed_schemes_key_is_a_valid_component_key(
+    prefix: str, name: str | None, renamed: str, version: str
+) -> None:
+    """OpenAPI component keys match ^[a-zA-Z0-9.\\-_]+$: other characters of the mount's
+    name (a space, a colon, a non-ASCII letter...) become "_" in the renamed scheme's key."""
+    document = mounted_pair(prefix, name).openapi(version)
+    schemes = document["components"]["securitySchemes"]
+    assert sorted(schemes) == sorted(["HTTPBearer", "APIKeyHeader", renamed])
+    assert schemes[renamed]["description"] == "Tokens of the admin service"
+    (users,) = [item["get"] for path, item in document["paths"].items() if path.endswith("/users")]
+    assert users["security"] == [{"APIKeyHeader": [], renamed: []}]
+    assert_valid(document, version)
 
 
 def test_a_scheme_both_apps_share_is_declared_once() -> None:
