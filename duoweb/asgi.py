@@ -4,7 +4,14 @@ from __future__ import annotations
 
 import os
 import threading
-from collections.abc import AsyncGenerator, AsyncIterable, AsyncIterator, Awaitable, Callable
+from collections.abc import (
+    AsyncGenerator,
+    AsyncIterable,
+    AsyncIterator,
+    Awaitable,
+    Callable,
+    Iterator,
+)
 from typing import TYPE_CHECKING, Any, cast
 
 from duoweb._lazy import lazy_import, lazy_logger
@@ -12,7 +19,7 @@ from duoweb._messages import asgi_request
 from duoweb.errors import ClientDisconnected
 from duoweb.headers import Headers
 from duoweb.lifespan import failed_response, starting_response
-from duoweb.requests import Request, body_too_large
+from duoweb.requests import BodyAlreadyRead, Request, body_too_large
 from duoweb.responses import Response
 from duoweb.streaming import ChunkSource, FileResponse, StreamingResponse, as_bytes
 
@@ -32,6 +39,11 @@ Receive = Callable[[], Awaitable[Message]]
 Send = Callable[[Message], Awaitable[None]]
 
 logger = lazy_logger("duoweb", globals())
+
+
+async def _body_already_read() -> Message:
+    """The receive of a request whose body a chunk reader consumed."""
+    raise BodyAlreadyRead
 
 
 class ASGIRequest(Request):
@@ -108,7 +120,26 @@ class ASGIRequest(Request):
                     raise body_too_large(limit)
                 yield chunk
             if not message.get("more_body", False):
+                # Any later read would wait for messages that never come: make it fail, naming
+                # the mistake (the hot receive_body path pays nothing for this).
+                self._receive = _body_already_read
                 return
+
+    def body_chunks(self, limit: int) -> Iterator[bytes]:
+        """Refused: an ASGI body arrives on the event loop, where ``def`` code does not run."""
+        raise RuntimeError(
+            "Under ASGI the request body arrives asynchronously: read it with "
+            "`async for chunk in request.receive_body_chunks(limit)` in an async def "
+            "middleware, or take it as a handler parameter."
+        )
+
+    def read_body(self, limit: int) -> bytes:
+        """Refused, as body_chunks: the ASGI body is read with ``await receive_body(limit)``."""
+        raise RuntimeError(
+            "Under ASGI the request body arrives asynchronously: read it with "
+            "`await request.receive_body(limit)` in async def code, or take it as a "
+            "handler parameter."
+        )
 
     def _server_scheme(self) -> str:
         """The URL scheme from the scope."""

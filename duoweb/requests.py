@@ -28,6 +28,20 @@ def body_too_large(limit: int) -> HTTPError:
     return HTTPError(413, f"The request body is larger than {limit} bytes.")
 
 
+class BodyAlreadyRead(RuntimeError):
+    """A second read of a body that a chunk reader (e.g. a middleware's) already consumed.
+
+    The application's mistake, not the client's: it is a 500 and a logged traceback naming
+    it, where the read would otherwise wait for a body that is gone or blame the client.
+    """
+
+    def __init__(self) -> None:
+        super().__init__(
+            "The request body was already read by a chunk reader (body_chunks or "
+            "receive_body_chunks, e.g. in a middleware); a body can be read only once."
+        )
+
+
 class Request(RequestCore):
     """An HTTP request. Protocol adapters subclass it; handlers only use what is here.
 

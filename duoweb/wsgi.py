@@ -18,7 +18,7 @@ from duoweb.concurrency import run_on_thread_loop
 from duoweb.errors import HTTPError
 from duoweb.headers import Headers
 from duoweb.lifespan import failed_response, starting_response
-from duoweb.requests import Request, body_too_large
+from duoweb.requests import BodyAlreadyRead, Request, body_too_large
 from duoweb.streaming import ChunkSource, FileResponse, StreamingResponse, as_bytes
 
 if TYPE_CHECKING:
@@ -31,6 +31,8 @@ StartResponse = Callable[..., Any]
 STATUS_LINES: dict[int, str] = {s.value: f"{s.value} {s.phrase}" for s in HTTPStatus}
 
 _READ_CHUNK = 64 * 1024
+# Set in the environ once a chunk reader has started on the body (PEP 3333 extension key).
+_BODY_STREAMED = "duoweb.body_streamed"
 
 logger = lazy_logger("duoweb", globals())
 
@@ -73,6 +75,7 @@ class WSGIRequest(Request):
                     return b""
                 data: bytes = stream.read(declared)
                 if len(data) < declared:
+                    self._refuse_consumed_body()
                     raise HTTPError(400, "The request body is shorter than its Content-Length.")
                 return data
             if not self._is_chunked():
@@ -82,12 +85,14 @@ class WSGIRequest(Request):
             while True:
                 chunk = stream.read(min(_READ_CHUNK, limit + 1 - size))
                 if not chunk:
+                    if not chunks:
+                        self._refuse_consumed_body()
                     return b"".join(chunks)
                 size += len(chunk)
                 if size > limit:
                     raise body_too_large(limit)
                 chunks.append(chunk)
-        except HTTPError:
+        except (HTTPError, BodyAlreadyRead):
             raise
         except Exception as exc:  # the server's framing errors (e.g. a bad chunk) are the client's
             raise HTTPError(400, "The request body could not be read.") from exc
@@ -97,9 +102,13 @@ class WSGIRequest(Request):
         return self.read_body(limit)
 
     def body_chunks(self, limit: int) -> Iterator[bytes]:
-        stream = self.environ.get("wsgi.input")
+        environ = self.environ
+        stream = environ.get("wsgi.input")
         if stream is None:
             return
+        if _BODY_STREAMED in environ:
+            raise BodyAlreadyRead
+        environ[_BODY_STREAMED] = True
         declared = self.content_length
         if declared is not None:
             if declared > limit:
@@ -128,6 +137,11 @@ class WSGIRequest(Request):
         # As receive_body: on the worker thread's own loop, reading may block.
         for chunk in self.body_chunks(limit):
             yield chunk
+
+    def _refuse_consumed_body(self) -> None:
+        """Raise BodyAlreadyRead when a chunk reader took the body a whole read found gone."""
+        if _BODY_STREAMED in self.environ:
+            raise BodyAlreadyRead
 
     def _server_scheme(self) -> str:
         """The URL scheme from ``wsgi.url_scheme``."""

@@ -6,6 +6,7 @@ import contextvars
 from collections.abc import Awaitable, Callable
 from typing import Any
 
+import msgspec
 import pytest
 
 from duoweb import App, HTTPError, JSONResponse, Request, Response
@@ -212,3 +213,64 @@ def test_headers_added_to_a_no_content_answer_stay_with_its_request(
         answer = client.delete("/second")
     assert answer.status_code == 204
     assert "x-only-first" not in answer.headers
+
+
+class Note(msgspec.Struct):
+    text: str
+
+
+@pytest.mark.parametrize("handler_kind", ["def", "async def"])
+def test_a_body_streamed_by_middleware_then_read_again_is_a_named_error_not_a_hang(
+    make_client: MakeClient, handler_kind: str, caplog: pytest.LogCaptureFixture
+) -> None:
+    app = App()
+    seen: list[bytes] = []
+
+    @app.middleware
+    async def digest(request: Request, call_next: AsyncNext) -> Response:
+        async for chunk in request.receive_body_chunks(1 << 20):
+            seen.append(chunk)
+        return await call_next(request)
+
+    if handler_kind == "def":
+
+        @app.post("/echo")
+        def echo_sync(note: Note) -> str:
+            return note.text
+    else:
+
+        @app.post("/echo")
+        async def echo_async(note: Note) -> str:
+            return note.text
+
+    with make_client(app) as client:
+        answer = client.post("/echo", content=b'{"text": "hi"}')
+    assert seen == [b'{"text": "hi"}']
+    assert answer.status_code == 500  # the application's mistake, never the client's 400
+    assert "a body can be read only once" in caplog.text
+
+
+def test_a_def_middleware_reading_the_body_under_asgi_is_told_how(
+    make_client: MakeClient, caplog: pytest.LogCaptureFixture
+) -> None:
+    app = App()
+
+    @app.middleware
+    def measure(request: Request, call_next: SyncNext) -> Response:
+        size = sum(len(chunk) for chunk in request.body_chunks(1 << 20))
+        response = call_next(request)
+        response.set_header("x-size", str(size))
+        return response
+
+    @app.post("/upload")
+    def upload() -> None:
+        return None
+
+    with make_client(app) as client:
+        answer = client.post("/upload", content=b"12345")
+    if client.mode == "wsgi":
+        assert answer.status_code == 204
+        assert answer.headers["x-size"] == "5"
+    else:
+        assert answer.status_code == 500
+        assert "receive_body_chunks" in caplog.text
