@@ -58,6 +58,7 @@ ROUTES: tuple[tuple[str, str, Credentials], ...] = (
     ("/json-header", "the header as a handler parameter", BEARER),
     ("/json-provider", "the header through a plain provider (any Depends)", BEARER),
     ("/json-bearer", "Depends(HTTPBearer())", BEARER),
+    ("/json-bearer-guard", "dependencies=[Depends(HTTPBearer())]", BEARER),
     ("/json-oauth2", "Depends(OAuth2PasswordBearer(...))", BEARER),
     ("/json-basic", "Depends(HTTPBasic())", ("", ("authorization: Basic dXNlcjpwYXNz",))),
     ("/json-key-header", "Depends(APIKeyHeader(...))", ("", ("x-api-key: k3y",))),

@@ -38,6 +38,12 @@ def bearer_json(token: Annotated[str, Depends(bearer)]) -> dict[str, str]:
     return MESSAGE
 
 
+@app.get("/json-bearer-guard", inline=True, dependencies=[Depends(bearer)])
+def bearer_guard_json() -> dict[str, str]:
+    """The bearer token checked as a route dependency (as a router's), its value not used."""
+    return MESSAGE
+
+
 def read_header(authorization: Annotated[str | None, Header()] = None) -> str | None:
     """A provider reading the header, checking nothing: the dependency machinery's share."""
     return authorization

@@ -257,6 +257,10 @@ class Dispatcher:
                 else:  # ...and a BackgroundTasks parameter, the last name
                     result = call_with_tasks(endpoint.handler, found, names[-1], request)
                 return result if isinstance(result, Response) else endpoint.render(result)
+            gate = endpoint.gate
+            if gate is not None:  # one header credential, then as above: check it right here
+                result = gate.call(endpoint.handler, found, request)
+                return result if isinstance(result, Response) else endpoint.render(result)
             if endpoint.reads_body:
                 request.body = request.read_body(endpoint.max_body_size)
             return endpoint.respond_sync(request)
@@ -285,6 +289,10 @@ class Dispatcher:
                     result = endpoint.handler(**found)
                 else:  # ...and a BackgroundTasks parameter, the last name
                     result = call_with_tasks(endpoint.handler, found, names[-1], request)
+                return result if isinstance(result, Response) else endpoint.render(result)
+            gate = endpoint.gate_inline
+            if gate is not None:  # one header credential, then as above
+                result = gate.call(endpoint.handler, found, request)
                 return result if isinstance(result, Response) else endpoint.render(result)
             if endpoint.sync_inline and not endpoint.reads_body:
                 return endpoint.respond_sync(request)

@@ -73,6 +73,11 @@ class CallPath(enum.Enum):
     #: One provider, a ``def`` (no generator) with no dependency of its own, whose value goes
     #: to at most one parameter: called straight, no table of values and no exit stack.
     PROVIDER = "provider"
+    #: One security scheme reading one header (``Depends(HTTPBearer())``, or as a route or
+    #: router dependency), a ``def`` handler taking path parameters besides, no router
+    #: middleware: the dispatchers read and check the credential and call the handler
+    #: themselves (``Endpoint.gate``, a CredentialGate).
+    GATED = "gated"
     #: Several providers, each a ``def`` (no generator) with no dependency of its own (a
     #: router's key check and the handler's bearer token): each called straight in turn.
     PROVIDERS = "providers"
@@ -208,6 +213,12 @@ class Endpoint:
             self.direct = (*self.plan.path, *tasks)
         #: ``direct`` for the ASGI dispatcher, which calls the handler only on inline routes.
         self.direct_inline: tuple[str, ...] | None = self.direct if self.inline else None
+        #: The credential gate the dispatchers run themselves (GATED path), else None.
+        self.gate: Any = self._credential_gate() if self.call_path is CallPath.PROVIDER else None
+        if self.gate is not None:
+            self.call_path = CallPath.GATED
+        #: ``gate`` for the ASGI dispatcher, which calls the handler only on inline routes.
+        self.gate_inline: Any = self.gate if self.inline else None
         #: Under ASGI, run the whole call synchronously on the loop: the route is inline and
         #: neither the handler nor any provider is async, and no form is awaited first.
         self.sync_inline = (
@@ -243,6 +254,31 @@ class Endpoint:
             self._plain_calls = [self._plain_call(node) for node in nodes]
             return CallPath.PROVIDERS
         return CallPath.GRAPH
+
+    def _credential_gate(self) -> Any:
+        """The CredentialGate of a PROVIDER route the dispatchers can call themselves, or None.
+
+        Its one provider must offer one (a security scheme reading a header, as the stock
+        ones do: ``direct_gate``), and the handler must be a ``def`` taking only path
+        parameters besides the scheme's value, with no router middleware or caching between.
+        """
+        plan = self.plan
+        direct_gate = getattr(self._provider, "direct_gate", None)
+        if (
+            direct_gate is None
+            or self.is_async
+            or self.wrap is not None
+            or self.caching is not None
+            or self._handler_extracts_besides_path()
+            or self._provider_plan.contextual
+        ):
+            return None
+        fed = () if self._fed is None else (self._fed,)
+        return direct_gate((*plan.path, *fed))
+
+    def _handler_extracts_besides_path(self) -> bool:
+        plan = self.plan
+        return bool(plan.contextual or plan.scalars or plan.body is not None or plan.form)
 
     def _plain_call(self, node: DependencyNode) -> PlainCall:
         """How the PROVIDERS path calls one provider and which handler parameters it feeds."""
@@ -291,6 +327,8 @@ class Endpoint:
         caching = self.caching
         if path is CallPath.DIRECT:  # reached only when the dispatcher does not call directly
             path = CallPath.PATH_ONLY if self.plan.tasks is None else CallPath.OWN
+        elif path is CallPath.GATED:  # the same, when the dispatcher does not run the gate
+            path = CallPath.PROVIDER
         self._responders = self._RESPONDERS[path]
         respond_sync: Any = types.MethodType(self._responders[0], self)
         respond_async: Any = types.MethodType(self._responders[1], self)

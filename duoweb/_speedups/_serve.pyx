@@ -8,6 +8,7 @@ WSGI request crosses the adapter and the dispatcher here without a Python frame 
 cimport cython
 from cpython.object cimport PyObject, PyObject_TypeCheck, PyTypeObject
 
+from duoweb._speedups._credentials cimport CredentialGate
 from duoweb._speedups._messages cimport RequestCore, ResponseCore, new_wsgi_request
 
 
@@ -101,6 +102,19 @@ cdef inline object _call_direct(handler, tuple names, dict found, RequestCore re
     if tasks is not None and tasks._pending is not None:
         request.background = tasks
     return result
+
+
+cdef inline object _call_gated(endpoint, dict found, RequestCore request, bint asgi, bint* settled):
+    """A GATED endpoint's answer: its credential checked and its handler called here.
+
+    Any other endpoint is returned as it is, with ``settled[0]`` False.
+    """
+    gate = endpoint.gate_inline if asgi else endpoint.gate
+    if gate is None:
+        settled[0] = False
+        return endpoint
+    result = (<CredentialGate?>gate).call_handler(endpoint.handler, found, request)
+    return result if isinstance(result, Response) else endpoint.render(result)
 
 
 def call_with_tasks(handler, dict found, str name not None, RequestCore request):
@@ -235,8 +249,7 @@ cdef class Dispatcher:
         request.path_params = found
         names = endpoint.direct_inline if asgi else endpoint.direct
         if names is None:
-            settled[0] = False
-            return endpoint
+            return _call_gated(endpoint, <dict>found, request, asgi, settled)
         # Path parameters only (and maybe a BackgroundTasks), a def handler: call it here.
         result = _call_direct(endpoint.handler, <tuple>names, <dict>found, request)
         return result if isinstance(result, Response) else endpoint.render(result)

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from typing import Any, ClassVar, Literal, TypeVar, overload
 
+from duoweb._credentials import PLAIN
 from duoweb.params import Cookie, Header, Param, Query
-from duoweb.security.base import SecurityScheme, checked_parameter
+from duoweb.security.base import SecurityScheme, checked_parameter, inherits
 
 T = TypeVar("T")
 
@@ -89,6 +90,12 @@ class APIKeyHeader(APIKeyScheme[T]):
     def source(self, name: str) -> Param:
         """A header marker."""
         return Header(name)
+
+    def gate_check(self) -> tuple[str, int] | None:
+        """The key's header, taken as it is; None for a subclass with its own call or read."""
+        if inherits(type(self), SecurityScheme, "__call__", "read"):
+            return self.name, PLAIN
+        return None
 
 
 class APIKeyQuery(APIKeyScheme[T]):

@@ -12,6 +12,7 @@ import hmac
 import inspect
 from typing import Annotated, Any, ClassVar, Generic, Literal, TypeVar, cast
 
+from duoweb._credentials import CredentialGate
 from duoweb.errors import HTTPError
 from duoweb.params import Param
 
@@ -38,6 +39,11 @@ def checked_parameter(what: str, text: str) -> str:
     if any(ord(char) < 0x20 or ord(char) == 0x7F for char in text):
         raise ValueError(f"{what} must not contain control characters: {text!r}")
     return text
+
+
+def inherits(cls: type, base: type, *names: str) -> bool:
+    """True when ``cls`` has ``base``'s own attributes ``names``, none overridden."""
+    return all(getattr(cls, name) is getattr(base, name) for name in names)
 
 
 def declare_parameter(provider: Any, name: str, annotation: Any) -> None:
@@ -92,6 +98,28 @@ class SecurityScheme(Generic[T]):
         if self.auto_error:
             raise self.unauthorized("Not authenticated: credentials are missing.")
         return cast(T, None)
+
+    def direct_gate(self, names: tuple[str, ...]) -> CredentialGate | None:
+        """A gate the dispatchers may run instead of calling this scheme, or None.
+
+        ``names`` are the handler's keyword names (path parameters, then the one this
+        scheme's value goes to, if any). Only a scheme that reads one header and whose call
+        is the stock one (``gate_check``) has a gate; its failures are still this scheme's
+        ``absent()`` and ``malformed()``.
+        """
+        check = self.gate_check()
+        if check is None:
+            return None
+        header, kind = check
+        return CredentialGate(self, header, kind, names)
+
+    def gate_check(self) -> tuple[str, int] | None:
+        """The header and the check (duoweb._credentials PLAIN or BEARER) a gate runs."""
+        return None
+
+    def malformed(self) -> HTTPError:
+        """The 401 for a credential of the wrong syntax."""
+        return self.unauthorized("The credentials are malformed.")
 
     def read(self, credential: str) -> Any:
         """The value handed to the handler for the ``credential`` text the request carries."""

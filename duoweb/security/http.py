@@ -8,25 +8,20 @@ from typing import Any, ClassVar, Literal, TypeVar, cast, overload
 
 import msgspec
 
+from duoweb._credentials import BEARER, bearer_token
 from duoweb.errors import HTTPError
 from duoweb.params import Header
-from duoweb.security.base import SecurityScheme, checked_parameter, quoted
+from duoweb.security.base import SecurityScheme, checked_parameter, inherits, quoted
 
 T = TypeVar("T")
 
-#: RFC 6750 2.1: b64token = 1*( ALPHA / DIGIT / "-" / "." / "_" / "~" / "+" / "/" ) *"="
-_B64TOKEN_CHARS = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-._~+/"
-#: Byte -> 0 for a b64token character (before the padding), 1 for any other: one
-#: ``bytes.translate`` pass in C checks a whole token.
-_B64TOKEN_CLASS = bytes(0 if byte in _B64TOKEN_CHARS else 1 for byte in range(256))
 #: The control characters Basic credentials may not hold (one regex pass, not a loop).
 _CONTROL = re.compile("[\x00-\x1f\x7f]")
 
 
 def is_b64token(token: str) -> bool:
-    """True for RFC 6750 ``b64token`` text: one pass in C, whatever the input."""
-    body = token.rstrip("=")
-    return bool(body) and body.isascii() and 1 not in body.encode().translate(_B64TOKEN_CLASS)
+    """True for RFC 6750 ``b64token`` text (``token`` exactly, no blanks around it)."""
+    return bearer_token("Bearer " + token) == token
 
 
 def auth_params(realm: str | None, **params: str | None) -> str:
@@ -81,19 +76,17 @@ class BearerScheme(AuthorizationScheme[T]):
     auth_scheme_lower = "bearer"
 
     def __call__(self, credential: str | None = None) -> T:
-        """The bearer token; ``AuthorizationScheme.__call__`` unrolled, as it runs per request."""
-        if not credential:
-            return self.absent()
-        scheme, _, token = credential.partition(" ")
-        if scheme != "Bearer" and scheme.lower() != "bearer":
-            return self.absent()  # e.g. Basic sent to a Bearer route: not ours to judge
-        body = token.rstrip("=")  # is_b64token, inlined: a Python call costs more than it
-        if body and body.isascii() and 1 not in body.encode().translate(_B64TOKEN_CLASS):
+        """The bearer token; another auth scheme counts as no credential at all."""
+        token = bearer_token(credential) if credential else ""
+        if token:
             return token  # type: ignore[return-value]  # T is str or str | None
-        token = token.strip(" \t")  # more than one space around the token: rare
-        if is_b64token(token):
-            return token  # type: ignore[return-value]
-        raise self.malformed()
+        if token is None:
+            raise self.malformed()
+        return self.absent()  # none, or e.g. Basic sent to a Bearer route: not ours to judge
+
+    def gate_check(self) -> tuple[str, int] | None:
+        """``Authorization``, checked as a bearer token; None for a subclass with its own call."""
+        return ("authorization", BEARER) if inherits(type(self), BearerScheme, "__call__") else None
 
     def read(self, credential: str) -> str:
         """The token (the credential after ``Bearer``) if well-formed, else 401 invalid_token."""

@@ -49,3 +49,9 @@ def messages_impl(request: pytest.FixtureRequest) -> ModuleType:
 def multipart_impl(request: pytest.FixtureRequest) -> ModuleType:
     """The multipart/form-data push parser implementation under test."""
     return implementation("multipart", request.param)
+
+
+@pytest.fixture(params=["pure", "compiled"])
+def credentials_impl(request: pytest.FixtureRequest) -> ModuleType:
+    """The bearer token check and credential gate implementation under test."""
+    return implementation("credentials", request.param)
