@@ -86,6 +86,12 @@ async def key_route(key: Annotated[str, Depends(api_key)]) -> bool:
     return constant_time_equal(key, API_KEY)
 
 
+@app.get("/raw-token", inline=True)
+def raw_token(token: Annotated[str, Depends(oauth2)]) -> str:
+    """The bearer token as sent: the dispatcher checks it itself (the GATED call path)."""
+    return token
+
+
 @app.get("/rs")
 def rs(claims: Annotated[Claims, Depends(rs_verified)]) -> str:
     """The subject of an RS256 token verified with the JWKS keys."""

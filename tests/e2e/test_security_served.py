@@ -146,3 +146,15 @@ def test_the_document_declares_the_schemes(base_url: str) -> None:
     assert document["paths"]["/items"]["delete"]["security"] == [
         {"OAuth2PasswordBearer": ["admin"]}
     ]
+
+
+def test_a_gated_route_checks_the_token_itself(base_url: str) -> None:
+    ok = httpx.get(base_url + "/raw-token", headers={"Authorization": "bearer  t0k="}, timeout=10)
+    assert (ok.status_code, ok.json()) == (200, "t0k=")
+    missing = httpx.get(base_url + "/raw-token", timeout=10)
+    assert missing.status_code == 401
+    assert missing.headers["www-authenticate"] == "Bearer"
+    assert missing.headers["content-type"] == "application/problem+json"
+    bad = httpx.get(base_url + "/raw-token", headers={"Authorization": "Bearer a,b"}, timeout=10)
+    assert bad.status_code == 401
+    assert bad.headers["www-authenticate"].startswith('Bearer error="invalid_token"')
