@@ -56,7 +56,7 @@ SCHEMES: dict[str, Any] = {
 
 def endpoint_of(app: App, template: str) -> Endpoint:
     """The one endpoint registered for ``template``."""
-    (endpoint,) = [e for e in app._endpoints if e.template == template]
+    (endpoint,) = [e for e in app.endpoints if e.template == template]
     return endpoint
 
 
