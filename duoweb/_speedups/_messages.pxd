@@ -22,5 +22,7 @@ cdef class ResponseCore:
     cdef public object body
     cdef public object status_code
 
+    cpdef header_list(self)
+
 
 cdef RequestCore new_wsgi_request(type cls, object app, object environ)

@@ -6,6 +6,14 @@ cores are extension types, so a request built from an environ or scope and a res
 by a handler are filled with C stores instead of Python frames.
 """
 
+from cpython.list cimport PyList_GET_ITEM, PyList_GET_SIZE, PyList_New, PyList_SET_ITEM
+from cpython.ref cimport Py_INCREF
+from cpython.unicode cimport PyUnicode_AsUTF8String, PyUnicode_CheckExact
+
+
+cdef extern from "Python.h":
+    bint PyUnicode_IS_ASCII(object text)  # only for an exact str (checked first)
+
 from collections.abc import Mapping
 
 from duoweb.headers import asgi_header, check_header, environ_header
@@ -22,6 +30,35 @@ __all__ = [
 
 cdef dict _CONTENT_TYPES = {}
 cdef dict _ENCODED_FIELDS = {}
+
+cdef enum:
+    # Bodies shorter than this get their Content-Length field from a table filled on use.
+    _CACHED_LENGTHS = 4096
+
+cdef list _LENGTH_FIELDS = [None] * _CACHED_LENGTHS
+cdef list _ASGI_LENGTH_FIELDS = [None] * _CACHED_LENGTHS
+
+
+cdef inline object _length_field(Py_ssize_t length):
+    """The ("content-length", "<length>") field, made once per small length."""
+    if length >= _CACHED_LENGTHS:
+        return ("content-length", str(length))
+    field = <object>PyList_GET_ITEM(_LENGTH_FIELDS, length)
+    if field is None:
+        field = ("content-length", str(length))
+        _LENGTH_FIELDS[length] = field
+    return field
+
+
+cdef inline object _asgi_length_field(Py_ssize_t length):
+    """The (b"content-length", b"<length>") field, made once per small length."""
+    if length >= _CACHED_LENGTHS:
+        return (b"content-length", str(length).encode())
+    field = <object>PyList_GET_ITEM(_ASGI_LENGTH_FIELDS, length)
+    if field is None:
+        field = (b"content-length", str(length).encode())
+        _ASGI_LENGTH_FIELDS[length] = field
+    return field
 
 
 def content_type_field(str kind):
@@ -115,12 +152,14 @@ cdef RequestCore new_wsgi_request(type cls, object app, object environ):
     path = env.get("PATH_INFO", "")
     query = env.get("QUERY_STRING")
     method = env["REQUEST_METHOD"]
+    if not (PyUnicode_CheckExact(path) and PyUnicode_IS_ASCII(path)) and not path.isascii():
+        path = decode_path_info(path)
     request = cls.__new__(cls)
     _fill(
         request,
         app,
         method,
-        path if path.isascii() else decode_path_info(path),
+        path,
         query.encode("latin-1", "replace") if query else b"",
     )
     request.environ = environ
@@ -159,7 +198,7 @@ cdef class ResponseCore:
         if type(content) is bytes:
             self.body = content
         elif isinstance(content, str):
-            self.body = (<str>content).encode()
+            self.body = PyUnicode_AsUTF8String(content)
         else:
             self.body = bytes(content)
         if media_type is None:
@@ -187,13 +226,25 @@ cdef class ResponseCore:
         check_header(name, value)
         self._headers.append((name.lower(), value))
 
-    def header_list(self):
+    cpdef header_list(self):
         """The header fields to send, Content-Length included (RFC 9110 forbids it on 1xx/204)."""
         status = self.status_code
         if status == 204 or status == 304 or status < 200:
             return self._headers
-        cdef list headers = list(self._headers)
-        headers.append(("content-length", str(len(self.body))))
+        fields = self._headers
+        if type(fields) is not list:
+            return [*fields, _length_field(len(self.body))]
+        # A list one longer than the fields, filled in place: no copy grown by an append.
+        cdef Py_ssize_t count = PyList_GET_SIZE(fields)
+        cdef Py_ssize_t index
+        cdef list headers = PyList_New(count + 1)
+        for index in range(count):
+            field = <object>PyList_GET_ITEM(fields, index)
+            Py_INCREF(field)
+            PyList_SET_ITEM(headers, index, field)
+        field = _length_field(len(self.body))
+        Py_INCREF(field)
+        PyList_SET_ITEM(headers, count, field)
         return headers
 
     def asgi_header_list(self):
@@ -201,5 +252,5 @@ cdef class ResponseCore:
         cdef list encoded = _encode_fields(self._headers)
         status = self.status_code
         if not (status == 204 or status == 304 or status < 200):
-            encoded.append((b"content-length", str(len(self.body)).encode()))
+            encoded.append(_asgi_length_field(len(self.body)))
         return encoded
