@@ -850,9 +850,7 @@ cdef _Table _build(object definitions):
 cdef class Router:
     """Method + path -> endpoint router over a segment trie with typed parameters (compiled)."""
 
-    cdef object _definitions
-    cdef _Table _table
-    cdef object _lock
+    # The fields are declared in _router.pxd.
 
     def __init__(self):
         """Create an empty router that knows the built-in converters."""
@@ -878,7 +876,11 @@ cdef class Router:
 
     def match(self, str method not None, str path not None):
         """(endpoint, params) | (None, None) for 404 | (None, allowed) for 405; never raises."""
-        cdef _Table table = self._table
+        return self.lookup(method, path)
+
+    cdef tuple lookup(self, str method, str path):
+        """``match()`` for compiled callers (the dispatcher): no Python call in between."""
+        cdef _Table table = <_Table>self._table
         cdef CLeaf* leaf
         cdef PyObject* found
         cdef Py_ssize_t n
@@ -886,9 +888,11 @@ cdef class Router:
         cdef int kind
         cdef const void* data
         cdef _Captures values
+        if method is None or path is None:  # what match()'s "not None" refuses
+            raise TypeError("Router.lookup() needs a str method and path")
         if table is None:
             self.compile()
-            table = self._table
+            table = <_Table>self._table
         n = PyUnicode_GET_LENGTH(path)
         if table.may_be_static(n):
             found = PyDict_GetItemWithError(table.static, path)

@@ -10,6 +10,7 @@ from cpython.object cimport PyObject, PyObject_TypeCheck, PyTypeObject
 
 from duoweb._speedups._credentials cimport CredentialGate
 from duoweb._speedups._messages cimport RequestCore, ResponseCore, new_wsgi_request
+from duoweb._speedups._router cimport Router
 
 
 cdef extern from "Python.h":
@@ -63,6 +64,11 @@ cdef class BackgroundTasks:
 
     def __repr__(self):
         return f"<BackgroundTasks: {len(self)} queued>"
+
+
+cdef inline bint _is_head(str method):
+    """True for HEAD; any other length (a GET) is told apart without comparing strings."""
+    return method is not None and len(method) == 4 and method == "HEAD"
 
 
 cdef enum:
@@ -243,7 +249,11 @@ cdef class Dispatcher:
         path = request.path
         if len(path) > self.max_path_length:
             return path_too_long(self.max_path_length)
-        endpoint, found = self.router.match(request.method, path)
+        router = self.router
+        if type(router) is Router:  # the compiled table: matched without a Python call
+            endpoint, found = (<Router>router).lookup(request.method, path)
+        else:
+            endpoint, found = router.match(request.method, path)
         if endpoint is None:
             return self.unrouted.answer(request, found, asgi=asgi)
         request.path_params = found
@@ -361,7 +371,7 @@ cdef class WSGICore:
         # A type check without isinstance's __class__ lookup, which a miss would pay.
         if PyObject_TypeCheck(response, <PyTypeObject*>StreamingResponse):
             body = self.stream_body(environ, response, method == "HEAD")
-        elif method == "HEAD":
+        elif _is_head(method):
             body = []
         else:
             body = [response.body]

@@ -280,6 +280,29 @@ def test_the_dispatcher_routes_a_request_built_by_either_core(serve_impl: Module
     assert request.path_params == {"user_id": 7}
 
 
+@pytest.mark.parametrize("router_kind", ["pure", "compiled"])
+def test_the_dispatcher_matches_through_either_router(
+    serve_impl: ModuleType, router_kind: str
+) -> None:
+    app = build_app()
+    router = implementation("router", router_kind).Router()
+    for method, template, endpoint in app.dispatcher.router.routes():
+        router.add(template, (method,), endpoint, endpoint.param_types)
+    dispatcher = dispatcher_of(serve_impl, app)
+    dispatcher.router = router
+    cases = [("GET", "/users/7", 200, b'{"id":7}'), ("GET", "/nowhere", 404, None)]
+    for method, path, status, body in cases:
+        environ = {"REQUEST_METHOD": method, "PATH_INFO": path, "QUERY_STRING": ""}
+        request = _messages.wsgi_request(WSGIRequest, app, environ)
+        if serve_impl.__name__.startswith("duoweb._speedups") and not isinstance(
+            request, implementation("messages", "compiled").RequestCore
+        ):
+            pytest.skip("the compiled dispatcher needs the compiled request core")
+        response = dispatcher.dispatch_sync(request)
+        assert response.status_code == status
+        assert body is None or response.body == body
+
+
 latin1_text = st.text(alphabet=st.characters(max_codepoint=0xFF), max_size=60)
 
 
