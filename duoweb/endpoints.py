@@ -206,9 +206,11 @@ class Endpoint:
         #: The keyword names the dispatchers call the handler with themselves (DIRECT path):
         #: its path parameters, which are the router's captures, then its BackgroundTasks
         #: parameter if it takes one (so one name more than the captures is that). None on
-        #: the other paths.
+        #: the other paths, and for a keyword-only BackgroundTasks that is the only parameter
+        #: (the compiled dispatcher passes a lone BackgroundTasks by position).
         self.direct: tuple[str, ...] | None = None
-        if self.call_path is CallPath.DIRECT and self.caching is None:
+        lone_keyword_tasks = not self.plan.path and self.plan.tasks in self.plan.keyword_only
+        if self.call_path is CallPath.DIRECT and self.caching is None and not lone_keyword_tasks:
             tasks = () if self.plan.tasks is None else (self.plan.tasks,)
             self.direct = (*self.plan.path, *tasks)
         #: ``direct`` for the ASGI dispatcher, which calls the handler only on inline routes.

@@ -107,6 +107,59 @@ def test_direct_handlers_get_every_path_parameter_and_the_tasks(
     assert events == ([values] if adds else [])
 
 
+def test_an_unused_tasks_object_never_carries_tasks_into_another_request(
+    make_client: MakeClient,
+) -> None:
+    """The compiled twin reuses a BackgroundTasks a direct call left empty and no one kept:
+    every handler still gets an empty one, each task runs once, and an object a handler kept
+    reaches no later request."""
+    ran: list[str] = []
+    sizes: list[int] = []
+    kept: list[BackgroundTasks] = []
+    app = App()
+
+    @app.get("/add/{n}", inline=True)
+    def add(n: int, tasks: BackgroundTasks) -> int:
+        sizes.append(len(tasks))
+        tasks.add(ran.append, f"add-{n}")
+        return n
+
+    @app.get("/skip/{n}", inline=True)
+    def skip(n: int, tasks: BackgroundTasks) -> int:
+        sizes.append(len(tasks))
+        return n
+
+    @app.get("/keep/{n}", inline=True)
+    def keep(n: int, tasks: BackgroundTasks) -> int:
+        sizes.append(len(tasks))
+        kept.append(tasks)
+        return n
+
+    @app.get("/alone", inline=True)  # the tasks are the only parameter: passed by position
+    def alone(tasks: BackgroundTasks) -> int:
+        sizes.append(len(tasks))
+        return 0
+
+    @app.get("/keyword", inline=True)  # ...unless that parameter is keyword-only
+    def keyword(*, tasks: BackgroundTasks) -> int:
+        sizes.append(len(tasks))
+        tasks.add(ran.append, "keyword")
+        return 0
+
+    first = ["skip/1", "add/2", "alone", "skip/4", "add/5", "keep/6", "skip/7", "keyword"]
+    then = ["skip/11", "alone", "add/12", "keep/16", "keyword", "skip/17", "add/18", "alone"]
+    with make_client(app) as client:
+        for path in first:
+            assert client.get(f"/{path}").status_code == 200
+        for tasks in kept:  # after their requests: these must reach no other one
+            tasks.add(ran.append, "late")
+        for path in then:
+            assert client.get(f"/{path}").status_code == 200
+    assert ran == ["add-2", "add-5", "keyword", "add-12", "keyword", "add-18"]
+    assert sizes == [0] * 16
+    assert len({id(tasks) for tasks in kept}) == len(kept) == 2
+
+
 def test_sync_tasks_run_off_the_event_loop_under_asgi() -> None:
     events: list[Any] = []
     with TestClient(_tasks_app(events), "asgi") as client:

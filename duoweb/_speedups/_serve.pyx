@@ -7,6 +7,7 @@ WSGI request crosses the adapter and the dispatcher here without a Python frame 
 
 cimport cython
 from cpython.object cimport PyObject, PyObject_TypeCheck, PyTypeObject
+from cpython.ref cimport Py_REFCNT
 
 from duoweb._speedups._credentials cimport CredentialGate
 from duoweb._speedups._messages cimport RequestCore, ResponseCore, new_wsgi_request
@@ -76,10 +77,18 @@ cdef enum:
     _STACK_ARGS = 8
 
 
+# A BackgroundTasks a direct handler added nothing to and kept no reference to: the next
+# direct call takes it instead of allocating one. Taking it (read, then the slot emptied) and
+# putting it back are plain C reads and writes with no Python code between them, which the
+# GIL makes atomic, so no two requests ever hold it at once, on any thread or event loop.
+cdef BackgroundTasks _spare_tasks = None
+
+
 cdef inline object _call_direct(handler, tuple names, dict found, RequestCore request):
-    """Call a DIRECT handler with keyword ``names``: the router's captures, then a new
+    """Call a DIRECT handler with keyword ``names``: the router's captures, then an empty
     BackgroundTasks when there is one name more than them (on ``request.background`` only if
-    the handler added some). Vectorcall by name, with no dict copy and no dict lend."""
+    the handler added some; else kept as the spare if nothing else holds it). Vectorcall by
+    name, with no dict copy and no dict lend; a BackgroundTasks alone goes by position."""
     cdef Py_ssize_t count = PyTuple_GET_SIZE(names)
     cdef Py_ssize_t captured = PyDict_GET_SIZE(found)
     cdef Py_ssize_t i
@@ -88,8 +97,13 @@ cdef inline object _call_direct(handler, tuple names, dict found, RequestCore re
     cdef BackgroundTasks tasks = None
     if count == captured and count == 0:
         return PyObject_Vectorcall(handler, NULL, 0, NULL)
+    global _spare_tasks
     if count != captured:  # the last name is the BackgroundTasks parameter
-        tasks = BackgroundTasks.__new__(BackgroundTasks)
+        tasks = _spare_tasks
+        if tasks is None:
+            tasks = BackgroundTasks.__new__(BackgroundTasks)
+        else:
+            _spare_tasks = None
     if count > _STACK_ARGS or count < captured or count > captured + 1:
         arguments = dict(found)  # not planned this way; correct, if slower
         if tasks is not None:
@@ -104,9 +118,15 @@ cdef inline object _call_direct(handler, tuple names, dict found, RequestCore re
             argv[i] = value
         if tasks is not None:
             argv[captured] = <PyObject*>tasks
-        result = PyObject_Vectorcall(handler, argv, 0, <PyObject*>names)
-    if tasks is not None and tasks._pending is not None:
-        request.background = tasks
+        if captured == 0:  # the BackgroundTasks alone, never keyword-only here (endpoints.py)
+            result = PyObject_Vectorcall(handler, argv, 1, NULL)
+        else:
+            result = PyObject_Vectorcall(handler, argv, 0, <PyObject*>names)
+    if tasks is not None:
+        if tasks._pending is not None:
+            request.background = tasks
+        elif Py_REFCNT(tasks) == 1:  # only this call holds it: the handler kept no reference
+            _spare_tasks = tasks
     return result
 
 
