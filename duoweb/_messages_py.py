@@ -16,6 +16,7 @@ from duoweb.headers import asgi_header, check_header, environ_header
 if TYPE_CHECKING:
     from duoweb._serve_py import BackgroundTasks
     from duoweb.app import App
+    from duoweb.endpoints import Endpoint
     from duoweb.headers import Headers, QueryParams
     from duoweb.proxies import RequestOrigin
 
@@ -85,6 +86,7 @@ class RequestCore:
         "app",
         "background",
         "body",
+        "endpoint",
         "method",
         "path",
         "path_params",
@@ -95,6 +97,9 @@ class RequestCore:
     #: This request's background tasks, once its handler or a dependency took a
     #: ``BackgroundTasks`` parameter (None otherwise, and again if the handler failed).
     background: BackgroundTasks | None
+    #: The route that answers this request, once the dispatcher matched it (None before, and
+    #: when no route matches); its ``template`` is what metrics label the request with.
+    endpoint: Endpoint | None
     #: The request method, uppercase as the client sent it.
     method: str
     #: The percent-decoded path, relative to the mount point (root path / SCRIPT_NAME).
@@ -124,6 +129,7 @@ class RequestCore:
         self.path_params = {}
         self.body = b""
         self.background = None
+        self.endpoint = None
         self._state = None
         self._origin = None
         self._headers = None

@@ -20,6 +20,7 @@ SPEEDUP_MODULES: dict[str, tuple[str, str]] = {
     "multipart": ("duoweb._speedups._multipart", "duoweb._multipart_py"),
     "tally": ("duoweb._speedups._tally", "duoweb._tally_py"),
     "credentials": ("duoweb._speedups._credentials", "duoweb._credentials_py"),
+    "tagged": ("duoweb._speedups._tagged", "duoweb._tagged_py"),
 }
 
 EXTENSIONS_DISABLED = os.environ.get("DUOWEB_NO_EXTENSIONS", "") not in ("", "0")

@@ -250,6 +250,7 @@ class Dispatcher:
             if endpoint is None:
                 return self.unrouted.answer(request, found, asgi=False)
             request.path_params = found
+            request.endpoint = endpoint
             names = endpoint.direct
             if names is not None:  # only path parameters, sync handler: call it right here
                 if len(names) == len(found):
@@ -283,6 +284,7 @@ class Dispatcher:
             if endpoint is None:
                 return self.unrouted.answer(request, found, asgi=True)
             request.path_params = found
+            request.endpoint = endpoint
             names = endpoint.direct_inline
             if names is not None:  # path parameters only
                 if len(names) == len(found):

@@ -16,7 +16,8 @@ from duoweb.responses import JSON_HEADERS, Response
 
 logger = lazy_logger("duoweb", globals())
 
-(JSON_CONTENT_TYPE,) = JSON_HEADERS
+#: What an encoder raises for a result that does not match the response model.
+ENCODE_ERRORS = (msgspec.ValidationError, ValueError, TypeError)
 
 
 def _is_response_type(annotation: Any) -> bool:
@@ -34,16 +35,12 @@ class ResponsePlan:
     - anything else (dict, list, str, int…) is encoded by msgspec as returned.
     """
 
-    __slots__ = ("_encode", "_last_tagged", "annotation", "etag_of", "status_code")
+    __slots__ = ("_encode", "annotation", "status_code")
 
     def __init__(self, annotation: Any, status_code: int) -> None:
         self.annotation = annotation
         self.status_code = status_code
         self._encode: Callable[[Any], bytes] = json_encode
-        #: The strong ETag of a body, for ``render_tagged`` (set by the route's caching).
-        self.etag_of: Callable[[bytes], str] | None = None
-        #: The last body ``render_tagged`` made and its tag.
-        self._last_tagged: tuple[bytes, str] | None = None
         if annotation is inspect.Parameter.empty or annotation is None:
             return
         if _is_response_type(annotation) or not carries_model(annotation):
@@ -63,32 +60,22 @@ class ResponsePlan:
             return Response.from_checked_parts(204, b"", [])
         try:
             body = self._encode(result)
-        except (msgspec.ValidationError, ValueError, TypeError) as exc:
-            # The handler broke its own contract: a server error, never the client's.
-            logger.error("response does not match %r: %s", self.annotation, exc)
-            raise HTTPError(500, "The server produced an invalid response.") from exc
+        except ENCODE_ERRORS as exc:
+            raise self.broken(exc) from exc
         return Response.from_checked_parts(self.status_code, body, list(JSON_HEADERS))
 
-    def render_tagged(self, result: Any) -> Response:
-        """``render`` for a result that is neither a Response nor None, a 200 with its ETag.
+    @property
+    def encoder(self) -> Callable[[Any], bytes]:
+        """Encodes a result that is neither a Response nor None; may raise ``ENCODE_ERRORS``."""
+        return self._encode
 
-        The tag of a body equal to the last one (compared as bytes, far cheaper than
-        hashing them) is reused. ``render``'s steps are repeated here rather than called:
-        this runs once per request of an ETag route, and a call is most of its cost.
+    def broken(self, error: Exception) -> HTTPError:
+        """The 500 for a result ``encoder`` refused with ``error``, logged.
+
+        The handler broke its own contract: a server error, never the client's.
         """
-        try:
-            body = self._encode(result)
-        except (msgspec.ValidationError, ValueError, TypeError) as exc:
-            logger.error("response does not match %r: %s", self.annotation, exc)
-            raise HTTPError(500, "The server produced an invalid response.") from exc
-        status = self.status_code
-        etag_of = self.etag_of
-        if status != 200 or etag_of is None:
-            return Response.from_checked_parts(status, body, list(JSON_HEADERS))
-        last = self._last_tagged
-        if last is None or body != last[0]:
-            last = self._last_tagged = (body, etag_of(body))  # one tuple: a matching pair
-        return Response.from_checked_parts(200, body, [JSON_CONTENT_TYPE, ("etag", last[1])])
+        logger.error("response does not match %r: %s", self.annotation, error)
+        return HTTPError(500, "The server produced an invalid response.")
 
 
 def _pydantic_encoder(annotation: Any) -> Callable[[Any], bytes]:

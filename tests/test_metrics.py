@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import threading
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator, Callable, Iterator
 from pathlib import Path
 
 import pytest
@@ -11,7 +11,7 @@ from prometheus_client import CollectorRegistry, generate_latest, values
 from prometheus_client.multiprocess import MultiProcessCollector
 from prometheus_client.parser import text_string_to_metric_families
 
-from duoweb import App, HTTPError, StreamingResponse
+from duoweb import App, HTTPError, Request, Response, StreamingResponse
 from duoweb.metrics import UNMATCHED, RequestMetrics, enable_metrics
 from tests.conftest import MakeClient
 
@@ -87,6 +87,25 @@ def test_requests_are_counted_by_route_template_and_status(
     )
     assert found[histogram] == 3
     assert found["http_server_requests_in_progress", ()] == 1  # the /metrics request itself
+
+
+def test_a_request_answered_by_middleware_before_routing_keeps_its_route_label(
+    app: App, make_client: MakeClient
+) -> None:
+    def refuse_marked(request: Request, call_next: Callable[[Request], Response]) -> Response:
+        if request.header("x-refuse") is not None:
+            return Response(b"", status_code=429)
+        return call_next(request)
+
+    app.middleware(refuse_marked)
+    with make_client(app) as client:
+        assert client.get("/items/1", headers={"x-refuse": "1"}).status_code == 429
+        assert client.get("/nowhere", headers={"x-refuse": "1"}).status_code == 429
+        assert client.get("/items/2").status_code == 200
+        text = client.get("/metrics").text
+    assert count(text, "GET", "/items/{item_id}", "429") == 1
+    assert count(text, "GET", UNMATCHED, "429") == 1
+    assert count(text, "GET", "/items/{item_id}", "200") == 1
 
 
 def test_invented_methods_share_one_label(make_client: MakeClient) -> None:

@@ -11,6 +11,7 @@ cdef class RequestCore:
     cdef public object app
     cdef public object background
     cdef public object body
+    cdef public object endpoint
     cdef public object method
     cdef public object path
     cdef public object path_params

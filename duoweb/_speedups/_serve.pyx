@@ -277,6 +277,7 @@ cdef class Dispatcher:
         if endpoint is None:
             return self.unrouted.answer(request, found, asgi=asgi)
         request.path_params = found
+        request.endpoint = endpoint
         names = endpoint.direct_inline if asgi else endpoint.direct
         if names is None:
             return _call_gated(endpoint, <dict>found, request, asgi, settled)

@@ -85,8 +85,10 @@ cdef class RequestTally:
 cdef class TallyObserver:
     """The dispatcher's observer: labels each answered request and adds it to a tally.
 
-    ``match`` is the app's ``router.match``: the route label is the matched route's
-    template, or ``UNMATCHED``. A streaming answer goes to ``streamed`` first.
+    The route label is the template of the request's ``endpoint`` (the route the dispatcher
+    matched), or ``UNMATCHED``. A request that was never routed (answered by a middleware
+    first) is matched with ``match``, the app's ``router.match``, to find its route. A
+    streaming answer goes to ``streamed`` first.
     """
 
     cdef public RequestTally tally
@@ -101,7 +103,9 @@ cdef class TallyObserver:
     def __call__(self, request, response, double started):
         """Count one answered request that began at ``started`` (``time.perf_counter()``)."""
         method = request.method
-        endpoint = self.match(method, request.path)[0]
+        endpoint = request.endpoint
+        if endpoint is None:  # not routed (a middleware answered), or no route matches
+            endpoint = self.match(method, request.path)[0]
         if endpoint is None:
             route = UNMATCHED
             if method not in STANDARD_METHODS:  # each invented method would make new series

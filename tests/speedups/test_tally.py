@@ -59,9 +59,10 @@ class Endpoint:
 
 
 class FakeRequest:
-    def __init__(self, method: str, path: str) -> None:
+    def __init__(self, method: str, path: str, endpoint: Any = None) -> None:
         self.method = method
         self.path = path
+        self.endpoint = endpoint
 
 
 def match(method: str, path: str) -> tuple[Any, Any]:
@@ -90,3 +91,24 @@ def test_the_observer_labels_by_template_and_standard_method(tally_impl: ModuleT
         (tally_impl.OTHER_METHOD, tally_impl.UNMATCHED, 405),
     ]
     assert streamed == [("GET", "/items/{item_id}", 200)]  # counted by the stream's owner
+
+
+def test_the_observer_labels_a_routed_request_by_its_endpoint_without_matching_again(
+    tally_impl: ModuleType,
+) -> None:
+    def no_match(method: str, path: str) -> tuple[Any, Any]:
+        raise AssertionError("a routed request is not matched again")
+
+    class Other:
+        template = "/other/{name}"
+
+    def keep_stream(response: StreamingResponse, key: Any, started: float) -> bool:
+        return False
+
+    tally = tally_impl.RequestTally((1000.0,))
+    observer = tally_impl.TallyObserver(tally, no_match, keep_stream)
+    observer(FakeRequest("GET", "/items/3", Endpoint()), JSONResponse(1), 0.0)
+    observer(FakeRequest("HEAD", "/other/x", Other()), Response(b"", status_code=500), 0.0)
+    observer(FakeRequest("GET", "/items/4", Endpoint()), StreamingResponse(iter([b"x"])), 0.0)
+    counts = {key: sum(series[1:]) for key, series in tally.snapshot().items()}
+    assert counts == {("GET", "/items/{item_id}", 200): 2, ("HEAD", "/other/{name}", 500): 1}
