@@ -7,7 +7,10 @@ series to its last update (no Python code runs in between), so an addition is at
 
 from cpython.float cimport PyFloat_AS_DOUBLE
 from cpython.list cimport PyList_GET_ITEM, PyList_SET_ITEM
+from cpython.object cimport PyObject_TypeCheck, PyTypeObject
 from cpython.ref cimport Py_DECREF, Py_INCREF
+
+from duoweb._speedups._messages cimport RequestCore, ResponseCore
 
 from time import perf_counter
 
@@ -102,8 +105,14 @@ cdef class TallyObserver:
 
     def __call__(self, request, response, double started):
         """Count one answered request that began at ``started`` (``time.perf_counter()``)."""
-        method = request.method
-        endpoint = request.endpoint
+        cdef RequestCore core
+        if isinstance(request, RequestCore):  # the dispatcher's: fields read in C
+            core = <RequestCore>request
+            method = core.method
+            endpoint = core.endpoint
+        else:
+            method = request.method
+            endpoint = request.endpoint
         if endpoint is None:  # not routed (a middleware answered), or no route matches
             endpoint = self.match(method, request.path)[0]
         if endpoint is None:
@@ -112,7 +121,15 @@ cdef class TallyObserver:
                 method = OTHER_METHOD
         else:
             route = endpoint.template
-        key = (method, route, response.status_code)
-        if isinstance(response, StreamingResponse) and self.streamed(response, key, started):
+        if isinstance(response, ResponseCore):
+            status = (<ResponseCore>response).status_code
+        else:
+            status = response.status_code
+        key = (method, route, status)
+        # A type check without isinstance's __instancecheck__ lookup.
+        if (
+            PyObject_TypeCheck(response, <PyTypeObject*>StreamingResponse)
+            and self.streamed(response, key, started)
+        ):
             return
         self.tally._add(key, <double>perf_counter() - started)
