@@ -46,6 +46,14 @@ async def _body_already_read() -> Message:
     raise BodyAlreadyRead
 
 
+def _sync_read_refused(instead: str) -> RuntimeError:
+    """The error of a synchronous body read under ASGI, naming the async read to use."""
+    return RuntimeError(
+        f"Under ASGI the request body arrives asynchronously: read it with `{instead}` in "
+        "async def code (e.g. an async def middleware), or take it as a handler parameter."
+    )
+
+
 class ASGIRequest(Request):
     """A Request read from an ASGI http scope; the body arrives through ``receive``."""
 
@@ -127,19 +135,11 @@ class ASGIRequest(Request):
 
     def body_chunks(self, limit: int) -> Iterator[bytes]:
         """Refused: an ASGI body arrives on the event loop, where ``def`` code does not run."""
-        raise RuntimeError(
-            "Under ASGI the request body arrives asynchronously: read it with "
-            "`async for chunk in request.receive_body_chunks(limit)` in an async def "
-            "middleware, or take it as a handler parameter."
-        )
+        raise _sync_read_refused("async for chunk in request.receive_body_chunks(limit)")
 
     def read_body(self, limit: int) -> bytes:
         """Refused, as body_chunks: the ASGI body is read with ``await receive_body(limit)``."""
-        raise RuntimeError(
-            "Under ASGI the request body arrives asynchronously: read it with "
-            "`await request.receive_body(limit)` in async def code, or take it as a "
-            "handler parameter."
-        )
+        raise _sync_read_refused("await request.receive_body(limit)")
 
     def _server_scheme(self) -> str:
         """The URL scheme from the scope."""
