@@ -27,21 +27,14 @@ CELLS = ("fields", "parts")
 
 # Runs in the counted interpreter: builds the app, warms it up, then sends N requests.
 _LOOP = """
-import functools, sys
+import sys
 from benchmarks import forms
 from benchmarks.contenders.forms_apps import FORM_CONTENDERS
 mode, build = FORM_CONTENDERS[sys.argv[1]]
-call = (forms.wsgi_caller if mode == "wsgi" else forms.asgi_caller)(build())
-if sys.argv[2] == "fields":
-    path, content_type, body = "/fields", forms.URLENCODED, forms.fields_body()
-else:
-    path, content_type, body = "/parts", forms.MULTIPART, forms.parts_body()
-chunks = [body[i : i + 65536] for i in range(0, len(body), 65536)]
-pieces = functools.partial(iter, chunks)
-for _ in range(20):
-    call(path, content_type, len(body), pieces)
-for _ in range(int(sys.argv[3])):
-    call(path, content_type, len(body), pieces)
+call = forms.caller(mode, build())
+exchange = forms.fields_exchange() if sys.argv[2] == "fields" else forms.parts_exchange()
+call(exchange, 20)
+call(exchange, int(sys.argv[3]))
 """
 
 
