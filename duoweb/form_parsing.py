@@ -23,6 +23,7 @@ from duoweb._multipart import (
 )
 from duoweb.errors import HTTPError
 from duoweb.form_linebreaks import LineBreakFraming, uses_bare_lf
+from duoweb.form_spool import SpoolWriter
 from duoweb.formdata import FormData, FormLimits, UploadFile
 from duoweb.headers import Headers, parse_content_type
 
@@ -77,7 +78,7 @@ class FormBuilder:
         self._files = 0
         self._uploads: dict[str, list[UploadFile]] = {}  # the files in _items, by name
         self._name = ""
-        self._upload: UploadFile | None = None
+        self._spool: SpoolWriter | None = None  # the current file part's, with its UploadFile
         self._text = bytearray()
         self._in_memory = 0  # bytes of finished files still held in memory
         #: The body's first bytes, to tell a wrong boundary from a body cut short.
@@ -134,8 +135,8 @@ class FormBuilder:
 
     def abort(self) -> None:
         """Close every file collected so far (the request failed or the client left)."""
-        if self._upload is not None:
-            self._upload.close()
+        if self._spool is not None:
+            self._spool.upload.close()
         for uploads in self._uploads.values():
             for upload in uploads:
                 upload.close()
@@ -191,24 +192,26 @@ class FormBuilder:
         if "filename*" in disposition:
             filename = _extended_filename(disposition) or filename
         if filename is None:
-            self._upload = None
+            self._spool = None
             return
         limits = self.limits
         self._files += 1
         if self._files > limits.max_files:
             raise HTTPError(413, f"The form has more than {limits.max_files} files.")
-        self._upload = UploadFile.spooled(limits, filename, content_type, Headers(headers))
+        upload = UploadFile.spooled(limits, filename, content_type, Headers(headers))
+        self._spool = SpoolWriter(upload, limits.spool_size)
 
-    def _content(self, data: bytes | bytearray) -> None:
-        upload = self._upload
-        if upload is not None:
+    def _content(self, data: bytes) -> None:
+        spool = self._spool
+        if spool is not None:
+            upload = spool.upload
             upload.size += len(data)
             largest = self.limits.max_file_size
             if largest is not None and upload.size > largest:
                 raise HTTPError(
                     413, f"The file in part {self._name!r} is larger than {largest} bytes."
                 )
-            upload.file.write(data)
+            spool.write(data)
             return
         text = self._text
         text += data
@@ -216,11 +219,13 @@ class FormBuilder:
             raise _field_too_large(self._name, self.limits.max_field_size)
 
     def _end_part(self) -> None:
-        upload = self._upload
-        if upload is not None:
+        spool = self._spool
+        if spool is not None:
+            spool.flush()
+            self._spool = None
+            upload = spool.upload
             self._items.append((self._name, upload))
             self._uploads.setdefault(self._name, []).append(upload)
-            self._upload = None
             if upload.size <= self.limits.spool_size:  # still in memory: count it
                 self._in_memory += upload.size
                 if self._in_memory > self.limits.max_memory:
