@@ -59,11 +59,13 @@ cdef inline bint _name_char(unsigned char c) noexcept:
 
 cdef Py_ssize_t _find(const char* data, Py_ssize_t start, Py_ssize_t size,
                       const char* needle, Py_ssize_t length) noexcept:
-    """Where ``needle`` (which starts with CR and has no other CR) first occurs, or -1.
+    """Where ``needle`` (CRLF then no other CR; 2 bytes at least) first occurs, or -1.
 
-    memchr finds each CR; a candidate is checked by memcmp, which stops at the first
-    difference. A match can only extend to the next CR, so every byte is compared a bounded
-    number of times: linear in the data.
+    memchr finds each CR; a candidate whose next byte is LF is checked by memcmp, which
+    stops at the first difference. (Most CRs in binary content, and in text every CRLF but
+    the delimiter's, fail one of the two byte tests, without a call.) A match can only
+    extend to the next CR, so every byte is compared a bounded number of times: linear in
+    the data.
     """
     cdef const char* hit
     cdef Py_ssize_t at
@@ -72,7 +74,9 @@ cdef Py_ssize_t _find(const char* data, Py_ssize_t start, Py_ssize_t size,
         if hit == NULL:
             return -1
         at = hit - data
-        if memcmp(hit + 1, needle + 1, length - 1) == 0:
+        if hit[1] == needle[1] and (
+            length == 2 or (hit[2] == needle[2] and memcmp(hit + 3, needle + 3, length - 3) == 0)
+        ):
             return at
         start = at + 1
     return -1
