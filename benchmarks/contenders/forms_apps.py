@@ -235,7 +235,8 @@ class _RawForm:
     """The raw ceiling's parse: duoweb's compiled parsers with no framework around them.
 
     Each app below answers the three routes straight from environ/scope, feeding the body to
-    the same push parser duoweb uses and spooling file content as duoweb does, so the gap
+    the same push parser duoweb uses and spooling file content as duoweb does (its
+    SpoolWriter: 1 MiB writes once on disk), so the gap
     between it and duoweb is what duoweb's routing, checks and FormData cost.
     """
 
@@ -261,7 +262,8 @@ class _RawForm:
         for event in self.parser.feed(chunk):
             if event is None:
                 if self.spool is not None:
-                    self.items.append((self.name, self.spool))
+                    self.spool.flush()
+                    self.items.append((self.name, self.spool.upload.file))
                     self.spool = None
                 else:
                     self.items.append((self.name, self.text.decode("utf-8", "replace")))
@@ -274,7 +276,11 @@ class _RawForm:
             else:
                 self.name = event[0]
                 if event[1] is not None:
-                    self.spool = tempfile.SpooledTemporaryFile(max_size=SPOOL)  # noqa: SIM115
+                    from duoweb import UploadFile
+                    from duoweb.form_spool import SpoolWriter
+
+                    file = tempfile.SpooledTemporaryFile(max_size=SPOOL)  # noqa: SIM115
+                    self.spool = SpoolWriter(UploadFile(file), SPOOL)
 
     def answer(self) -> bytes:
         if self.parser is None:
@@ -284,7 +290,7 @@ class _RawForm:
         assert self.parser.complete
         if self.path == "/upload":
             spool = self.items[0][1]
-            size = spool.tell()
+            size = spool.seek(0, 2)  # (written past the buffered file's own position)
             spool.close()
             return b"%d" % size
         return b"%d" % len(self.items)
