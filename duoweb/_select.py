@@ -19,6 +19,7 @@ SPEEDUP_MODULES: dict[str, tuple[str, str]] = {
     "serve": ("duoweb._speedups._serve", "duoweb._serve_py"),
     "multipart": ("duoweb._speedups._multipart", "duoweb._multipart_py"),
     "tally": ("duoweb._speedups._tally", "duoweb._tally_py"),
+    "observer": ("duoweb._speedups._observer", "duoweb._observer_py"),
     "credentials": ("duoweb._speedups._credentials", "duoweb._credentials_py"),
     "tagged": ("duoweb._speedups._tagged", "duoweb._tagged_py"),
 }

@@ -94,7 +94,9 @@ def call_with_tasks(
 AsyncAnswer = Response | Coroutine[Any, Any, Response]
 
 #: Told of every answered request: ``observer(request, response, started)``, ``started``
-#: being the ``time.perf_counter()`` taken when dispatch began (metrics, for one).
+#: being the ``time.perf_counter()`` taken when dispatch began (metrics, for one). The
+#: compiled dispatcher calls a ``duoweb.request_observer.RequestObserver``'s ``observe`` as
+#: a C method instead, when its ``__call__`` is the base's (so calling it is the same).
 Observer = Callable[["Request", Response, float], None]
 
 

@@ -6,11 +6,12 @@ WSGI request crosses the adapter and the dispatcher here without a Python frame 
 """
 
 cimport cython
-from cpython.object cimport PyObject, PyObject_TypeCheck, PyTypeObject
+from cpython.object cimport Py_TYPE, PyObject, PyObject_TypeCheck, PyTypeObject
 from cpython.ref cimport Py_REFCNT
 
 from duoweb._speedups._credentials cimport CredentialGate
 from duoweb._speedups._messages cimport RequestCore, ResponseCore, new_wsgi_request
+from duoweb._speedups._observer cimport RequestObserver, perf_seconds
 from duoweb._speedups._router cimport Router
 
 
@@ -22,7 +23,6 @@ cdef extern from "Python.h":
     PyObject* PyTuple_GET_ITEM(object tuple, Py_ssize_t index)
 
 from collections import namedtuple
-from time import perf_counter
 
 from duoweb.errors import ClientDisconnected
 from duoweb.responses import Response
@@ -151,6 +151,16 @@ def call_with_tasks(handler, dict found, str name not None, RequestCore request)
     return _call_direct(handler, (*found, name), found, request)
 
 
+cdef inline int _tell(observer, request, response, double started) except -1:
+    """Tell ``observer`` of an answered request: a RequestObserver's own ``__call__`` is its
+    ``observe``, called here as a C method; any other callable is called."""
+    if Py_TYPE(observer).tp_call == (<PyTypeObject*>RequestObserver).tp_call:
+        (<RequestObserver>observer).observe(request, response, started)
+    else:
+        observer(request, response, started)
+    return 0
+
+
 @cython.final
 cdef class Dispatcher:
     """Routes one app's requests to their endpoints, in either mode; errors become answers."""
@@ -194,16 +204,17 @@ cdef class Dispatcher:
         return chains
 
     cdef object _dispatch_sync(self, RequestCore request):
+        cdef double started
         observer = self.observer
         if observer is None:
             return self._answer_sync(request)
-        started = perf_counter()
+        started = perf_seconds()
         self.in_flight += 1  # a C field changed under the GIL: each step is atomic, no lock
         try:
             response = self._answer_sync(request)
         finally:
             self.in_flight -= 1
-        observer(request, response, started)
+        _tell(observer, request, response, started)
         return response
 
     cdef inline object _answer_sync(self, RequestCore request):
@@ -230,10 +241,11 @@ cdef class Dispatcher:
         nothing to await (path parameters only, or sync and inline with no body) then costs
         the ASGI adapter no coroutine of duoweb's.
         """
+        cdef double started
         observer = self.observer
         if observer is None:
             return self._answer_async(request)
-        started = perf_counter()
+        started = perf_seconds()
         self.in_flight += 1
         try:
             answer = self._answer_async(request)
@@ -242,16 +254,16 @@ cdef class Dispatcher:
             raise
         if isinstance(answer, Response):
             self.in_flight -= 1
-            observer(request, answer, started)
+            _tell(observer, request, answer, started)
             return answer
         return self._observe_later(request, answer, observer, started)
 
-    async def _observe_later(self, request, answer, observer, started):
+    async def _observe_later(self, request, answer, observer, double started):
         try:
             response = await answer
         finally:
             self.in_flight -= 1
-        observer(request, response, started)
+        _tell(observer, request, response, started)
         return response
 
     cdef inline object _answer_async(self, RequestCore request):

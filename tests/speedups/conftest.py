@@ -55,3 +55,9 @@ def multipart_impl(request: pytest.FixtureRequest) -> ModuleType:
 def credentials_impl(request: pytest.FixtureRequest) -> ModuleType:
     """The bearer token check and credential gate implementation under test."""
     return implementation("credentials", request.param)
+
+
+@pytest.fixture(params=["pure", "compiled"])
+def observer_impl(request: pytest.FixtureRequest) -> ModuleType:
+    """The request observer base implementation under test."""
+    return implementation("observer", request.param)
