@@ -6,15 +6,10 @@ bearer token check reads the str's buffer directly, and the compiled dispatcher 
 handler from C (``CredentialGate.call_handler``, declared in _credentials.pxd).
 """
 
-from cpython.object cimport PyObject
+from duoweb._speedups._calls cimport call_by_names
 
 
 cdef extern from "Python.h":
-    object PyObject_Vectorcall(object callable, PyObject** args, size_t nargsf, PyObject* kwnames)
-    PyObject* PyDict_GetItemWithError(object mapping, object key) except? NULL
-    Py_ssize_t PyDict_GET_SIZE(object mapping)
-    Py_ssize_t PyTuple_GET_SIZE(object tuple)
-    PyObject* PyTuple_GET_ITEM(object tuple, Py_ssize_t index)
     int PyUnicode_KIND(object) nogil
     void* PyUnicode_DATA(object) nogil
     Py_ssize_t PyUnicode_GET_LENGTH(object) nogil
@@ -29,8 +24,6 @@ BEARER = 1  # ``Bearer <b64token>`` (RFC 6750 2.1): the token is the credential
 cdef enum:
     _PLAIN = 0
     _BEARER = 1
-    # Most keyword arguments a gated call passes from the C stack; more go through a dict.
-    _STACK_ARGS = 8
 
 # The auth-scheme a bearer credential starts with, in either case (letter by letter).
 cdef const char* _BEARER_LOWER = b"bearer"
@@ -130,29 +123,7 @@ cdef class CredentialGate:
 
     cdef object call_handler(self, object handler, dict found, object request):
         """``call``, from C: the handler called by vectorcall, the captures by name."""
-        credential = self.credential_of(request)
-        cdef tuple names = self.names
-        cdef Py_ssize_t count = PyTuple_GET_SIZE(names)
-        cdef Py_ssize_t captured = PyDict_GET_SIZE(found)
-        cdef Py_ssize_t i
-        cdef PyObject* argv[_STACK_ARGS]
-        cdef PyObject* value
-        if count == 0 and captured == 0:
-            return PyObject_Vectorcall(handler, NULL, 0, NULL)
-        if count > _STACK_ARGS or count < captured or count > captured + 1:
-            arguments = dict(found)  # not planned this way; correct, if slower
-            if count > captured:
-                arguments[names[count - 1]] = credential
-            return handler(**arguments)
-        for i in range(captured):
-            name = <object>PyTuple_GET_ITEM(names, i)
-            value = PyDict_GetItemWithError(found, name)
-            if value == NULL:  # (an error the lookup raised propagates by itself)
-                raise KeyError(name)
-            argv[i] = value
-        if count > captured:
-            argv[captured] = <PyObject*>credential
-        return PyObject_Vectorcall(handler, argv, 0, <PyObject*>names)
+        return call_by_names(handler, self.names, found, self.credential_of(request), False)
 
     def credential(self, request):
         """The credential the handler gets, the scheme's ``absent()`` value, or its 401."""

@@ -6,9 +6,10 @@ WSGI request crosses the adapter and the dispatcher here without a Python frame 
 """
 
 cimport cython
-from cpython.object cimport Py_TYPE, PyObject, PyObject_TypeCheck, PyTypeObject
+from cpython.object cimport Py_TYPE, PyObject_TypeCheck, PyTypeObject
 from cpython.ref cimport Py_REFCNT
 
+from duoweb._speedups._calls cimport call_by_names
 from duoweb._speedups._credentials cimport CredentialGate
 from duoweb._speedups._messages cimport RequestCore, ResponseCore, new_wsgi_request
 from duoweb._speedups._observer cimport RequestObserver, perf_seconds
@@ -16,11 +17,8 @@ from duoweb._speedups._router cimport Router
 
 
 cdef extern from "Python.h":
-    object PyObject_Vectorcall(object callable, PyObject** args, size_t nargsf, PyObject* kwnames)
-    PyObject* PyDict_GetItemWithError(object mapping, object key) except? NULL
     Py_ssize_t PyDict_GET_SIZE(object mapping)
     Py_ssize_t PyTuple_GET_SIZE(object tuple)
-    PyObject* PyTuple_GET_ITEM(object tuple, Py_ssize_t index)
 
 from collections import namedtuple
 
@@ -72,11 +70,6 @@ cdef inline bint _is_head(str method):
     return method is not None and len(method) == 4 and method == "HEAD"
 
 
-cdef enum:
-    # Most keyword arguments a direct call passes from the C stack; more go through a dict.
-    _STACK_ARGS = 8
-
-
 # A BackgroundTasks a direct handler added nothing to and kept no reference to: the next
 # direct call takes it instead of allocating one. Taking it (read, then the slot emptied) and
 # putting it back are plain C reads and writes with no Python code between them, which the
@@ -87,46 +80,21 @@ cdef BackgroundTasks _spare_tasks = None
 cdef inline object _call_direct(handler, tuple names, dict found, RequestCore request):
     """Call a DIRECT handler with keyword ``names``: the router's captures, then an empty
     BackgroundTasks when there is one name more than them (on ``request.background`` only if
-    the handler added some; else kept as the spare if nothing else holds it). Vectorcall by
-    name, with no dict copy and no dict lend; a BackgroundTasks alone goes by position."""
-    cdef Py_ssize_t count = PyTuple_GET_SIZE(names)
-    cdef Py_ssize_t captured = PyDict_GET_SIZE(found)
-    cdef Py_ssize_t i
-    cdef PyObject* argv[_STACK_ARGS]
-    cdef PyObject* value
-    cdef BackgroundTasks tasks = None
-    if count == captured and count == 0:
-        return PyObject_Vectorcall(handler, NULL, 0, NULL)
+    the handler added some; else kept as the spare if nothing else holds it). A
+    BackgroundTasks alone goes by position (never keyword-only here: endpoints.py)."""
+    if PyTuple_GET_SIZE(names) == PyDict_GET_SIZE(found):
+        return call_by_names(handler, names, found, None, False)
     global _spare_tasks
-    if count != captured:  # the last name is the BackgroundTasks parameter
-        tasks = _spare_tasks
-        if tasks is None:
-            tasks = BackgroundTasks.__new__(BackgroundTasks)
-        else:
-            _spare_tasks = None
-    if count > _STACK_ARGS or count < captured or count > captured + 1:
-        arguments = dict(found)  # not planned this way; correct, if slower
-        if tasks is not None:
-            arguments[names[count - 1]] = tasks
-        result = handler(**arguments)
+    cdef BackgroundTasks tasks = _spare_tasks
+    if tasks is None:
+        tasks = BackgroundTasks.__new__(BackgroundTasks)
     else:
-        for i in range(captured):
-            name = <object>PyTuple_GET_ITEM(names, i)
-            value = PyDict_GetItemWithError(found, name)
-            if value == NULL:  # (an error the lookup raised propagates by itself)
-                raise KeyError(name)
-            argv[i] = value
-        if tasks is not None:
-            argv[captured] = <PyObject*>tasks
-        if captured == 0:  # the BackgroundTasks alone, never keyword-only here (endpoints.py)
-            result = PyObject_Vectorcall(handler, argv, 1, NULL)
-        else:
-            result = PyObject_Vectorcall(handler, argv, 0, <PyObject*>names)
-    if tasks is not None:
-        if tasks._pending is not None:
-            request.background = tasks
-        elif Py_REFCNT(tasks) == 1:  # only this call holds it: the handler kept no reference
-            _spare_tasks = tasks
+        _spare_tasks = None
+    result = call_by_names(handler, names, found, tasks, True)
+    if tasks._pending is not None:
+        request.background = tasks
+    elif Py_REFCNT(tasks) == 1:  # only this call holds it: the handler kept no reference
+        _spare_tasks = tasks
     return result
 
 
