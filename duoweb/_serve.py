@@ -5,7 +5,14 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
-    from duoweb._serve_py import BackgroundTasks, Dispatcher, WSGICore, call_with_tasks
+    from duoweb._serve_py import (
+        BackgroundTasks,
+        Dispatcher,
+        WSGICore,
+        call_with_tasks,
+        finished_tasks,
+        tasks_for,
+    )
 else:
     from duoweb import _select
 
@@ -14,5 +21,14 @@ else:
     Dispatcher = _impl.Dispatcher
     WSGICore = _impl.WSGICore
     call_with_tasks = _impl.call_with_tasks
+    finished_tasks = _impl.finished_tasks
+    tasks_for = _impl.tasks_for
 
-__all__ = ["BackgroundTasks", "Dispatcher", "WSGICore", "call_with_tasks"]
+__all__ = [
+    "BackgroundTasks",
+    "Dispatcher",
+    "WSGICore",
+    "call_with_tasks",
+    "finished_tasks",
+    "tasks_for",
+]

@@ -35,7 +35,15 @@ if TYPE_CHECKING:
     from duoweb.unrouted import Unrouted
     from duoweb.wsgi import StartResponse, WSGIRequest
 
-__all__ = ["BackgroundTasks", "Chains", "Dispatcher", "WSGICore", "call_with_tasks"]
+__all__ = [
+    "BackgroundTasks",
+    "Chains",
+    "Dispatcher",
+    "WSGICore",
+    "call_with_tasks",
+    "finished_tasks",
+    "tasks_for",
+]
 
 P = ParamSpec("P")
 #: One queued call: the function, its positional and its keyword arguments.
@@ -88,6 +96,27 @@ def call_with_tasks(
     if tasks:
         request.background = tasks
     return result
+
+
+def tasks_for(request: Request) -> BackgroundTasks:
+    """The request's BackgroundTasks: the first caller (handler or dependency) makes them.
+
+    (The compiled twin reuses an unused one of an earlier request that nothing holds.)
+    """
+    tasks = request.background
+    if tasks is None:
+        tasks = request.background = BackgroundTasks()
+    return tasks
+
+
+def finished_tasks(request: Request) -> BackgroundTasks | None:
+    """The request's tasks to run now that its response is sent, or None if none was added.
+
+    (The compiled twin takes an unused BackgroundTasks that only the request holds off it,
+    to be the next request's.)
+    """
+    tasks = request.background
+    return tasks if tasks else None
 
 
 #: What ``Dispatcher.dispatch_async`` returns: the answer, or the coroutine producing it.
@@ -386,7 +415,8 @@ class WSGICore:
             body = []
         else:
             body = [response.body]
-        tasks = request.background
-        if tasks:  # some were added: the server's close() of the body runs them
-            return self.body_with_tasks(body, tasks)
+        if request.background is not None:
+            tasks = finished_tasks(request)
+            if tasks is not None:  # some were added: the server's close() of the body runs them
+                return self.body_with_tasks(body, tasks)
         return body

@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Any, cast
 
 from duoweb._lazy import lazy_import, lazy_logger
 from duoweb._messages import asgi_request
+from duoweb._serve import finished_tasks
 from duoweb.errors import ClientDisconnected
 from duoweb.headers import Headers
 from duoweb.lifespan import failed_response, starting_response
@@ -255,8 +256,8 @@ class ASGIAdapter:
                 body = b"" if request.method == "HEAD" else response.body
                 await send({"type": "http.response.body", "body": body})
             if self._tasks_possible:
-                tasks = request.background
-                if tasks:  # the handler added some, and the response is sent: run them
+                tasks = finished_tasks(request)
+                if tasks is not None:  # the handler added some, and the response is sent
                     from duoweb.background import run_tasks_async
 
                     await run_tasks_async(tasks, app.thread_pool)

@@ -14,7 +14,7 @@ from typing import Any
 
 import msgspec
 
-from duoweb._serve import BackgroundTasks
+from duoweb._serve import BackgroundTasks, tasks_for
 from duoweb.dependencies import Depends
 from duoweb.errors import RequestValidationError, ValidationErrorItem
 from duoweb.lifespan import AppStateMarker
@@ -68,10 +68,7 @@ class SignaturePlan(msgspec.Struct):
             if self.request is not None:
                 arguments[self.request] = request
             if self.tasks is not None:
-                tasks = request.background
-                if tasks is None:  # the first reader of this request creates them
-                    tasks = request.background = BackgroundTasks()
-                arguments[self.tasks] = tasks
+                arguments[self.tasks] = tasks_for(request)
             if self.state is not None:
                 arguments[self.state] = request.app.state
         for scalar in self.scalars:

@@ -27,7 +27,15 @@ from duoweb.responses import Response
 from duoweb.streaming import StreamingResponse
 from duoweb.unrouted import path_too_long
 
-__all__ = ["BackgroundTasks", "Chains", "Dispatcher", "WSGICore", "call_with_tasks"]
+__all__ = [
+    "BackgroundTasks",
+    "Chains",
+    "Dispatcher",
+    "WSGICore",
+    "call_with_tasks",
+    "finished_tasks",
+    "tasks_for",
+]
 
 #: The middleware chains around the dispatcher: sync (None if any is async), async.
 Chains = namedtuple("Chains", ["sync", "async_"])
@@ -70,11 +78,21 @@ cdef inline bint _is_head(str method):
     return method is not None and len(method) == 4 and method == "HEAD"
 
 
-# A BackgroundTasks a direct handler added nothing to and kept no reference to: the next
-# direct call takes it instead of allocating one. Taking it (read, then the slot emptied) and
-# putting it back are plain C reads and writes with no Python code between them, which the
+# An unused BackgroundTasks nobody else holds: the next request that takes one (a direct call
+# or ``tasks_for``) gets it instead of allocating one. Taking it (read, then the slot emptied)
+# and putting it back are plain C reads and writes with no Python code between them, which the
 # GIL makes atomic, so no two requests ever hold it at once, on any thread or event loop.
 cdef BackgroundTasks _spare_tasks = None
+
+
+cdef inline BackgroundTasks _take_tasks():
+    """The spare BackgroundTasks (the slot emptied), or a new one."""
+    global _spare_tasks
+    cdef BackgroundTasks tasks = _spare_tasks
+    if tasks is None:
+        return BackgroundTasks.__new__(BackgroundTasks)
+    _spare_tasks = None
+    return tasks
 
 
 cdef inline object _call_direct(handler, tuple names, dict found, RequestCore request):
@@ -85,17 +103,43 @@ cdef inline object _call_direct(handler, tuple names, dict found, RequestCore re
     if PyTuple_GET_SIZE(names) == PyDict_GET_SIZE(found):
         return call_by_names(handler, names, found, None, False)
     global _spare_tasks
-    cdef BackgroundTasks tasks = _spare_tasks
-    if tasks is None:
-        tasks = BackgroundTasks.__new__(BackgroundTasks)
-    else:
-        _spare_tasks = None
+    cdef BackgroundTasks tasks = _take_tasks()
     result = call_by_names(handler, names, found, tasks, True)
     if tasks._pending is not None:
         request.background = tasks
     elif Py_REFCNT(tasks) == 1:  # only this call holds it: the handler kept no reference
         _spare_tasks = tasks
     return result
+
+
+cdef inline object _tasks_after(RequestCore request):
+    """The tasks to run now that the response is sent, or None. An unused BackgroundTasks
+    that only ``request.background`` holds is taken off it and kept as the spare."""
+    global _spare_tasks
+    tasks = request.background
+    if tasks is None or not isinstance(tasks, BackgroundTasks):
+        return None
+    if (<BackgroundTasks>tasks)._pending is not None:
+        return tasks
+    # Held by request.background and this frame only: no handler, dependency or thread can
+    # reach it once it is off the request, so the next request may have it.
+    if Py_REFCNT(tasks) == 2 and type(tasks) is BackgroundTasks:
+        request.background = None
+        _spare_tasks = <BackgroundTasks>tasks
+    return None
+
+
+def tasks_for(RequestCore request not None):
+    """The request's BackgroundTasks: the first caller (handler or dependency) makes them."""
+    tasks = request.background
+    if tasks is None:
+        tasks = request.background = _take_tasks()
+    return tasks
+
+
+def finished_tasks(RequestCore request not None):
+    """The request's tasks to run now that its response is sent, or None if none was added."""
+    return _tasks_after(request)
 
 
 cdef inline object _call_gated(endpoint, dict found, RequestCore request, bint asgi, bint* settled):
@@ -376,11 +420,8 @@ cdef class WSGICore:
             body = []
         else:
             body = [response.body]
-        tasks = request.background
-        if (
-            tasks is not None
-            and isinstance(tasks, BackgroundTasks)
-            and (<BackgroundTasks>tasks)._pending is not None
-        ):
-            return self.body_with_tasks(body, tasks)
+        if request.background is not None:
+            tasks = _tasks_after(request)
+            if tasks is not None:
+                return self.body_with_tasks(body, tasks)
         return body
