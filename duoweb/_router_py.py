@@ -112,8 +112,13 @@ def _custom(convert: _Converter) -> _Converter:
     return run
 
 
-class _Leaf:
-    """Where a route shape ends: its endpoints per method and its parameter names."""
+class Leaf:
+    """Where a route shape ends: its endpoints per method and its parameter names.
+
+    ``methods`` maps each method to its endpoint (HEAD added where GET is), ``allowed`` is
+    the sorted tuple a 405 names, and ``names`` are the path parameters in template order.
+    The compiled twin builds its C leaves from these (see ``Router.shapes()``).
+    """
 
     __slots__ = ("allowed", "methods", "names")
 
@@ -135,8 +140,8 @@ class _Node:
         self.static: dict[str, _Node] = {}
         self.typed: list[tuple[_Converter, _Node]] = []
         self.str_child: _Node | None = None
-        self.path_leaf: _Leaf | None = None
-        self.leaf: _Leaf | None = None
+        self.path_leaf: Leaf | None = None
+        self.leaf: Leaf | None = None
 
 
 class _Shape:
@@ -163,13 +168,13 @@ class _Table:
 
     __slots__ = ("find", "maxsplit", "static")
 
-    def __init__(self, find: _Finder, static: dict[str, _Leaf], maxsplit: int) -> None:
+    def __init__(self, find: _Finder, static: dict[str, Leaf], maxsplit: int) -> None:
         self.find = find
         self.static = static
         self.maxsplit = maxsplit
 
 
-def _walk(node: _Node, segs: list[str], i: int, n: int, values: list[object]) -> _Leaf | None:
+def _walk(node: _Node, segs: list[str], i: int, n: int, values: list[object]) -> Leaf | None:
     """Depth-first search for the first leaf matching segs[i:], appending converted values."""
     if i == n:
         return node.leaf
@@ -254,13 +259,13 @@ class _CodeGen:
         return name
 
     @staticmethod
-    def params(leaf: _Leaf, values: list[str]) -> str:
+    def params(leaf: Leaf, values: list[str]) -> str:
         pairs = ", ".join(
             f"{name!r}: {value}" for name, value in zip(leaf.names, values, strict=True)
         )
         return "{" + pairs + "}"
 
-    def answer(self, out: list[str], leaf: _Leaf, values: list[str], pad: str) -> None:
+    def answer(self, out: list[str], leaf: Leaf, values: list[str], pad: str) -> None:
         """Emit the return of match()'s answer once ``leaf`` is found: a hit, or a 405.
 
         ``try``/``except`` costs nothing until it raises, which only a 405 does.
@@ -446,6 +451,16 @@ class Router(Generic[EndpointT]):
             if self._table is None:
                 self._table = self._build()
 
+    def converters(self) -> dict[str, Callable[[str], object]]:
+        """The custom converters by name, in registration order (a copy)."""
+        return dict(self._converters)
+
+    def shapes(self) -> list[tuple[tuple[Segment, ...], Leaf]]:
+        """Each registered route shape's segments and a new Leaf for it: what compile() uses."""
+        return [
+            (shape.segments, Leaf(shape.names, shape.endpoints)) for shape in self._shapes.values()
+        ]
+
     def _build(self) -> _Table:
         rank = {"uuid": -3, "int": -2, "float": -1}
         rank.update({name: index for index, name in enumerate(self._converters)})
@@ -457,15 +472,14 @@ class Router(Generic[EndpointT]):
         for name, convert in self._converters.items():
             convert_for[name] = _custom(convert)
         root = _Node()
-        static: dict[str, _Leaf] = {}
+        static: dict[str, Leaf] = {}
         typed: dict[int, dict[str, _Node]] = {}  # id(node) -> kind -> child, while building
         nodes: dict[int, _Node] = {}
         depth = 0
-        for shape in self._shapes.values():
-            leaf = _Leaf(shape.names, shape.endpoints)
-            depth = max(depth, len(shape.segments))
+        for segments, leaf in self.shapes():
+            depth = max(depth, len(segments))
             node = root
-            for seg in shape.segments:
+            for seg in segments:
                 if seg.kind is None:
                     node = node.static.setdefault(seg.text, _Node())
                 elif seg.kind == "path":
@@ -480,8 +494,8 @@ class Router(Generic[EndpointT]):
                     node = typed.setdefault(id(node), {}).setdefault(seg.kind, _Node())
             else:
                 node.leaf = leaf
-                if all(seg.kind is None for seg in shape.segments):
-                    static["/" + "/".join(seg.text for seg in shape.segments)] = leaf
+                if all(seg.kind is None for seg in segments):
+                    static["/" + "/".join(seg.text for seg in segments)] = leaf
         for key, children in typed.items():
             nodes[key].typed = [
                 (convert_for[kind], children[kind])

@@ -24,7 +24,6 @@ from libc.string cimport memchr, memcpy
 from duoweb._route_templates import RouteDefinitionError
 from duoweb._router_py import PRIORITY
 from duoweb._router_py import Router as _Definitions
-from duoweb._router_py import _Leaf as _PyLeaf
 
 __all__ = ["PRIORITY", "RouteDefinitionError", "Router"]
 
@@ -798,15 +797,14 @@ cdef _Table _build(object definitions):
     cdef dict static = {}
     cdef Py_ssize_t index
     cdef Py_ssize_t length
-    converters = definitions._converters
+    converters = definitions.converters()
     rank = {"uuid": -3, "int": -2, "float": -1}
     rank.update({name: index for index, name in enumerate(converters)})
-    for shape in definitions._shapes.values():
-        model = _PyLeaf(shape.names, shape.endpoints)
-        leaf = _Leaf(dict(model.methods), tuple(model.allowed), tuple(shape.names))
+    for segments, model in definitions.shapes():
+        leaf = _Leaf(dict(model.methods), tuple(model.allowed), tuple(model.names))
         node = root
         all_static = True
-        for seg in shape.segments:
+        for seg in segments:
             if seg.kind is None:
                 child = node.static.get(seg.text)
                 if child is None:
@@ -831,8 +829,8 @@ cdef _Table _build(object definitions):
         if node is not None:
             node.leaf = leaf
         if all_static:
-            static["/" + "/".join([seg.text for seg in shape.segments])] = leaf
-    root.freeze(rank, dict(converters))
+            static["/" + "/".join([seg.text for seg in segments])] = leaf
+    root.freeze(rank, converters)
     table.root = root
     table.static = static
     table.long_static = False
@@ -861,6 +859,14 @@ cdef class Router:
     def add_converter(self, name, convert):
         """Register a custom converter: it returns the value or raises ValueError (= no match)."""
         self._definitions.add_converter(name, convert)
+
+    def converters(self):
+        """The custom converters by name, in registration order (a copy)."""
+        return self._definitions.converters()
+
+    def shapes(self):
+        """Each registered route shape's segments and a new Leaf for it: what compile() uses."""
+        return self._definitions.shapes()
 
     def add(self, template, methods, endpoint, param_types=None):
         """Register ``endpoint`` for the uppercase ``methods`` at ``template`` (see the twin)."""
