@@ -175,7 +175,7 @@ def wsgi_request(cls: type[RequestT], app: App, environ: dict[str, Any]) -> Requ
 def asgi_request(
     cls: type[RequestT], app: App, scope: dict[str, Any], receive: Callable[[], Any]
 ) -> RequestT:
-    """A ``cls`` (which has ``scope`` and ``_receive`` slots) for an ASGI http scope."""
+    """A ``cls`` (which has ``scope`` and ``receive`` slots) for an ASGI http scope."""
     path: str = scope["path"]
     root_path: str = scope.get("root_path", "")
     if root_path and path.startswith(root_path):
@@ -183,7 +183,7 @@ def asgi_request(
     request = cls.__new__(cls)
     RequestCore.__init__(request, app, scope["method"], path, scope.get("query_string", b""))
     request.scope = scope  # type: ignore[attr-defined]
-    request._receive = receive  # type: ignore[attr-defined]
+    request.receive = receive  # type: ignore[attr-defined]
     request._source = scope  # pyright: ignore[reportPrivateUsage]  # the core's own module
     request._source_is_scope = True  # pyright: ignore[reportPrivateUsage]
     return request

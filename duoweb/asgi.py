@@ -58,10 +58,12 @@ def _sync_read_refused(instead: str) -> RuntimeError:
 class ASGIRequest(Request):
     """A Request read from an ASGI http scope; the body arrives through ``receive``."""
 
-    __slots__ = ("_receive", "scope")
+    __slots__ = ("receive", "scope")
 
+    #: The ASGI http scope the request was read from.
     scope: Scope
-    _receive: Receive
+    #: The ASGI receive callable the body arrives through (set by ``asgi_request``).
+    receive: Receive
 
     def _build_headers(self) -> Headers:
         return Headers.from_asgi(self.scope["headers"])
@@ -92,7 +94,7 @@ class ASGIRequest(Request):
         chunks: list[bytes] = []
         size = 0
         while True:
-            message = await self._receive()
+            message = await self.receive()
             kind = message["type"]
             if kind == "http.disconnect":
                 raise ClientDisconnected
@@ -116,7 +118,7 @@ class ASGIRequest(Request):
             raise body_too_large(limit)
         size = 0
         while True:
-            message = await self._receive()
+            message = await self.receive()
             kind = message["type"]
             if kind == "http.disconnect":
                 raise ClientDisconnected
@@ -131,7 +133,7 @@ class ASGIRequest(Request):
             if not message.get("more_body", False):
                 # Any later read would wait for messages that never come: make it fail, naming
                 # the mistake (the hot receive_body path pays nothing for this).
-                self._receive = _body_already_read
+                self.receive = _body_already_read
                 return
 
     def body_chunks(self, limit: int) -> Iterator[bytes]:

@@ -168,7 +168,7 @@ cdef RequestCore new_wsgi_request(type cls, object app, object environ):
 
 
 def asgi_request(type cls, app, scope, receive):
-    """A ``cls`` (which has ``scope`` and ``_receive`` slots) for an ASGI http scope."""
+    """A ``cls`` (which has ``scope`` and ``receive`` slots) for an ASGI http scope."""
     cdef RequestCore request
     path = scope["path"]
     root_path = scope.get("root_path", "")
@@ -177,7 +177,7 @@ def asgi_request(type cls, app, scope, receive):
     request = cls.__new__(cls)
     _fill(request, app, scope["method"], path, scope.get("query_string", b""))
     request.scope = scope
-    request._receive = receive
+    request.receive = receive
     request._source = scope
     request._source_is_scope = True
     return request

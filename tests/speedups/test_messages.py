@@ -30,7 +30,7 @@ def request_classes(impl: ModuleType) -> tuple[type[Any], type[Any]]:
         __slots__ = ("environ",)
 
     class ASGIShaped(impl.RequestCore):  # type: ignore[misc,name-defined]
-        __slots__ = ("_receive", "scope")
+        __slots__ = ("receive", "scope")
 
     return WSGIShaped, ASGIShaped
 
@@ -116,7 +116,7 @@ def test_asgi_request_reads_the_scope(messages_impl: ModuleType) -> None:
     scope = {"method": "POST", "path": "/api/items", "root_path": "/api", "query_string": b"a=1"}
     request = messages_impl.asgi_request(asgi_shaped, "app", scope, receive)
     assert request.scope is scope
-    assert request._receive is receive
+    assert request.receive is receive
     assert request.app == "app"
     assert fields(request) == ("POST", "/items", b"a=1", {}, b"", *[None] * 5)
     bare = messages_impl.asgi_request(asgi_shaped, None, {"method": "GET", "path": "/x"}, receive)
