@@ -65,14 +65,24 @@ class _Gated(Protocol):
 class CredentialGate:
     """A route's one header credential, read and checked before its handler is called.
 
-    ``names`` are the handler's keyword names: its path parameters (the router's captures),
-    then the parameter the credential goes to, if any (none for a route or router
-    dependency, whose value is discarded).
+    ``names`` are the handler's parameter names the gate passes: its path parameters (the
+    router's captures), then the parameter the credential goes to, if any (none for a route
+    or router dependency, whose value is discarded). They go by keyword; ``by_position`` says
+    the handler's own signature takes them first, in this order, and then a lone credential
+    (no path parameters) goes by position.
     """
 
-    __slots__ = ("check", "header", "names", "scheme")
+    __slots__ = ("by_position", "check", "handler", "header", "names", "scheme")
 
-    def __init__(self, scheme: _Gated, header: str, check: int, names: tuple[str, ...]) -> None:
+    def __init__(
+        self,
+        scheme: _Gated,
+        header: str,
+        check: int,
+        handler: Callable[..., Any],
+        names: tuple[str, ...],
+        by_position: bool = False,
+    ) -> None:
         if check not in (PLAIN, BEARER):
             raise ValueError(f"unknown credential check {check!r}")
         #: The scheme whose answers a missing or malformed credential gets.
@@ -81,8 +91,12 @@ class CredentialGate:
         self.header = header
         #: PLAIN or BEARER.
         self.check = check
-        #: The handler's keyword names: path parameters, then the credential's, if passed.
+        #: The route's handler, which the gate calls.
+        self.handler = handler
+        #: The handler's parameters the gate passes: path parameters, then the credential's.
         self.names = names
+        #: The handler takes ``names`` first, in order: a lone credential goes by position.
+        self.by_position = by_position
 
     def credential(self, request: Request) -> Any:
         """The credential the handler gets, the scheme's ``absent()`` value, or its 401."""
@@ -98,14 +112,17 @@ class CredentialGate:
             raise self.scheme.malformed()
         return self.scheme.absent()
 
-    def call(self, handler: Callable[..., Any], found: dict[str, Any], request: Request) -> Any:
-        """Check the credential, then call ``handler`` with ``found`` and it; the result."""
+    def call(self, found: dict[str, Any], request: Request) -> Any:
+        """Check the credential, then call the handler with ``found`` and it; the result."""
         credential = self.credential(request)
         names = self.names
         if len(names) == len(found):  # a route dependency: its value is not passed
-            return handler(**found)
-        return handler(**found, **{names[-1]: credential})
+            return self.handler(**found)
+        if self.by_position and not found:  # a lone credential, the handler's first parameter
+            return self.handler(credential)
+        return self.handler(**found, **{names[-1]: credential})
 
     def __repr__(self) -> str:
         kind = "bearer" if self.check == BEARER else "plain"
-        return f"<CredentialGate {kind} {self.header!r} -> {self.names!r}>"
+        order = "by position" if self.by_position else "by keyword"
+        return f"<CredentialGate {kind} {self.header!r} -> {self.names!r} {order}>"

@@ -291,7 +291,7 @@ class Dispatcher:
                 return result if isinstance(result, Response) else endpoint.render(result)
             gate = endpoint.gate
             if gate is not None:  # one header credential, then as above: check it right here
-                result = gate.call(endpoint.handler, found, request)
+                result = gate.call(found, request)
                 return result if isinstance(result, Response) else endpoint.render(result)
             if endpoint.reads_body:
                 request.body = request.read_body(endpoint.max_body_size)
@@ -325,7 +325,7 @@ class Dispatcher:
                 return result if isinstance(result, Response) else endpoint.render(result)
             gate = endpoint.gate_inline
             if gate is not None:  # one header credential, then as above
-                result = gate.call(endpoint.handler, found, request)
+                result = gate.call(found, request)
                 return result if isinstance(result, Response) else endpoint.render(result)
             if endpoint.sync_inline and not endpoint.reads_body:
                 return endpoint.respond_sync(request)

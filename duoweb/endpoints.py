@@ -276,7 +276,7 @@ class Endpoint:
         ):
             return None
         fed = () if self._fed is None else (self._fed,)
-        return direct_gate((*plan.path, *fed))
+        return direct_gate(self.handler, (*plan.path, *fed))
 
     def _handler_extracts_besides_path(self) -> bool:
         plan = self.plan

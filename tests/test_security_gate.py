@@ -264,3 +264,42 @@ def test_app_middleware_sees_gated_answers(make_client: MakeClient) -> None:
             "t",
         ]
     assert seen == [401, 200]
+
+
+def test_a_gate_passes_by_position_only_what_the_handler_takes_so(
+    make_client: MakeClient,
+) -> None:
+    import functools
+
+    app = App()
+
+    @app.get("/positional/{item}", inline=True)
+    def positional(item: int, token: Annotated[str, Depends(bearer)]) -> list[Any]:
+        return [item, token]
+
+    @app.get("/keyword/{item}", inline=True)
+    def keyword(item: int, *, token: Annotated[str, Depends(bearer)]) -> list[Any]:
+        return [item, token]
+
+    @app.get("/reordered/{item}", inline=True)
+    def reordered(token: Annotated[str, Depends(bearer)], item: int) -> list[Any]:
+        return [item, token]
+
+    def plain(item: int, token: Annotated[str, Depends(bearer)]) -> list[Any]:
+        return [item, token]
+
+    @functools.wraps(plain)
+    def wrapped(**arguments: Any) -> Any:  # keywords only, whatever its copied signature says
+        return plain(**arguments)
+
+    app.get("/wrapped/{item}", inline=True)(wrapped)
+    expected = {"/positional": True, "/keyword": False, "/reordered": False, "/wrapped": False}
+    for path, by_position in expected.items():
+        endpoint = endpoint_of(app, path + "/{item}")
+        assert endpoint.call_path is CallPath.GATED, path
+        assert endpoint.gate.by_position is by_position, path
+    with make_client(app) as client:
+        for path in expected:
+            answered = client.get(path + "/5", headers={"Authorization": "Bearer t0k"})
+            assert answered.json() == [5, "t0k"], path
+            assert client.get(path + "/5").status_code == 401

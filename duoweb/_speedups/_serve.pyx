@@ -151,7 +151,7 @@ cdef inline object _call_gated(endpoint, dict found, RequestCore request, bint a
     if gate is None:
         settled[0] = False
         return endpoint
-    result = (<CredentialGate?>gate).call_handler(endpoint.handler, found, request)
+    result = (<CredentialGate?>gate).call_handler(found, request)  # the gate holds the handler
     return result if isinstance(result, Response) else endpoint.render(result)
 
 

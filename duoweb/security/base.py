@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import hmac
 import inspect
+from collections.abc import Callable
 from typing import Annotated, Any, ClassVar, Generic, Literal, TypeVar, cast
 
 from duoweb._credentials import CredentialGate
@@ -44,6 +45,25 @@ def checked_parameter(what: str, text: str) -> str:
 def inherits(cls: type, base: type, *names: str) -> bool:
     """True when ``cls`` has ``base``'s own attributes ``names``, none overridden."""
     return all(getattr(cls, name) is getattr(base, name) for name in names)
+
+
+def takes_in_order(handler: Callable[..., Any], names: tuple[str, ...]) -> bool:
+    """True when ``handler``'s own first parameters are ``names``, in order, and positional.
+
+    Calling it with their values by position then means the same as by keyword. The
+    handler's own signature, not one ``functools.wraps`` copies onto a wrapper (which
+    may take keywords only); False when it cannot be read.
+    """
+    try:
+        parameters = list(inspect.signature(handler, follow_wrapped=False).parameters.values())
+    except (TypeError, ValueError):
+        return False
+    if len(parameters) < len(names):
+        return False
+    return all(
+        parameter.name == name and parameter.kind is inspect.Parameter.POSITIONAL_OR_KEYWORD
+        for parameter, name in zip(parameters, names, strict=False)
+    )
 
 
 def declare_parameter(provider: Any, name: str, annotation: Any) -> None:
@@ -99,19 +119,21 @@ class SecurityScheme(Generic[T]):
             raise self.unauthorized("Not authenticated: credentials are missing.")
         return cast(T, None)
 
-    def direct_gate(self, names: tuple[str, ...]) -> CredentialGate | None:
+    def direct_gate(
+        self, handler: Callable[..., Any], names: tuple[str, ...]
+    ) -> CredentialGate | None:
         """A gate the dispatchers may run instead of calling this scheme, or None.
 
-        ``names`` are the handler's keyword names (path parameters, then the one this
-        scheme's value goes to, if any). Only a scheme that reads one header and whose call
-        is the stock one (``gate_check``) has a gate; its failures are still this scheme's
-        ``absent()`` and ``malformed()``.
+        ``handler`` is the route's; ``names`` are its parameters the gate passes (path
+        parameters, then the one this scheme's value goes to, if any). Only a scheme that
+        reads one header and whose call is the stock one (``gate_check``) has a gate; its
+        failures are still this scheme's ``absent()`` and ``malformed()``.
         """
         check = self.gate_check()
         if check is None:
             return None
         header, kind = check
-        return CredentialGate(self, header, kind, names)
+        return CredentialGate(self, header, kind, handler, names, takes_in_order(handler, names))
 
     def gate_check(self) -> tuple[str, int] | None:
         """The header and the check (duoweb._credentials PLAIN or BEARER) a gate runs."""
