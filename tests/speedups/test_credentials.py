@@ -190,6 +190,10 @@ def test_a_gate_passes_a_lone_credential_by_position(credentials_impl: ModuleTyp
 # --- the gate's own header read, compared with request.header() on real requests ---------
 
 
+#: The requests below belong to no app (the gate never asks for it).
+NO_APP: Any = None
+
+
 def asgi_requests(fields: Any) -> Any:
     """An ASGIRequest whose scope carries ``fields`` as its headers."""
     from duoweb._messages import asgi_request
@@ -199,7 +203,7 @@ def asgi_requests(fields: Any) -> Any:
         return {"type": "http.request"}
 
     scope = {"type": "http", "method": "GET", "path": "/", "headers": fields}
-    return asgi_request(ASGIRequest, None, scope, receive)
+    return asgi_request(ASGIRequest, NO_APP, scope, receive)
 
 
 def wsgi_requests(environ: dict[str, Any]) -> Any:
@@ -207,7 +211,7 @@ def wsgi_requests(environ: dict[str, Any]) -> Any:
     from duoweb._messages import wsgi_request
     from duoweb.wsgi import WSGIRequest
 
-    return wsgi_request(WSGIRequest, None, {"REQUEST_METHOD": "GET", "PATH_INFO": "/", **environ})
+    return wsgi_request(WSGIRequest, NO_APP, {"REQUEST_METHOD": "GET", "PATH_INFO": "/", **environ})
 
 
 def outcome(read: Callable[..., Any], *arguments: Any) -> Any:
@@ -309,6 +313,6 @@ def test_a_gate_asks_a_request_with_its_own_header_method(credentials_impl: Modu
     stock = wsgi_requests({"HTTP_AUTHORIZATION": "Bearer stock"})
     assert gate.credential(stock) == "stock"
     environ = {"REQUEST_METHOD": "GET", "PATH_INFO": "/", "HTTP_AUTHORIZATION": "Bearer stock"}
-    rewritten = wsgi_request(Rewritten, None, environ)
+    rewritten = wsgi_request(Rewritten, NO_APP, environ)
     assert gate.credential(rewritten) == "rewritten"
     assert gate.credential(stock) == "stock"
