@@ -57,6 +57,8 @@ class SignaturePlan(msgspec.Struct):
     state: str | None = None
     #: Some parameter gets the request itself, its BackgroundTasks or the app's state.
     contextual: bool = False
+    #: ``tasks`` when it is the only such parameter (the usual case): one test per request.
+    tasks_alone: str | None = None
     #: The parameters that can only be passed by keyword.
     keyword_only: tuple[str, ...] = ()
 
@@ -65,12 +67,16 @@ class SignaturePlan(msgspec.Struct):
         params = request.path_params
         arguments = {name: params[name] for name in self.path} if self.path else {}
         if self.contextual:  # one test for the three: most plans take none of them
-            if self.request is not None:
-                arguments[self.request] = request
-            if self.tasks is not None:
-                arguments[self.tasks] = tasks_for(request)
-            if self.state is not None:
-                arguments[self.state] = request.app.state
+            alone = self.tasks_alone
+            if alone is not None:
+                arguments[alone] = tasks_for(request)
+            else:
+                if self.request is not None:
+                    arguments[self.request] = request
+                if self.tasks is not None:
+                    arguments[self.tasks] = tasks_for(request)
+                if self.state is not None:
+                    arguments[self.state] = request.app.state
         for scalar in self.scalars:
             arguments[scalar.name] = scalar.extract(request, errors)
         if self.body is not None:
@@ -201,6 +207,8 @@ def plan_signature(
         if kind is _KEYWORD_ONLY:
             plan.keyword_only += (name,)
     plan.contextual = plan.request is not None or plan.tasks is not None or plan.state is not None
+    if plan.request is None and plan.state is None:
+        plan.tasks_alone = plan.tasks
     return plan
 
 
